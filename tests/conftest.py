@@ -1,0 +1,33 @@
+"""Shared fixtures. Feature-specific fixtures live beside their tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (page cache, rate limits)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """An empty content/ folder to write lesson files into."""
+    directory = tmp_path / "content"
+    directory.mkdir()
+    return directory
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,71 @@
+"""Thin views: the roadmap comes from navigation, lesson HTML is stored rendered."""
+
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+from .models import Tutorial
+from .navigation import roadmap
+from .source import highlighted_source
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "tutorials/home.html")
+
+
+@require_safe
+def section(request: HttpRequest, section: str) -> HttpResponse:
+    entry = roadmap(request).section(section)
+    if entry is None:
+        raise Http404("No such section.")
+    return render(
+        request,
+        "tutorials/section.html",
+        {"section": entry, "current_section_slug": entry.slug},
+    )
+
+
+@require_safe
+@ensure_csrf_cookie  # the code runner POSTs with the CSRF token from this cookie
+def lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
+    course = roadmap(request)
+    link = course.find(section, slug)
+    if link is None:
+        raise Http404("No such lesson.")
+    tutorial = Tutorial.objects.only(
+        "title", "summary", "body_html", "toc", "references", "reading_minutes",
+        "updated_at", "search_indexed_at", "search_indexed_by",
+    ).get(pk=link.id)  # fmt: skip
+    previous, following = course.neighbours(link)
+    context = {
+        "tutorial": tutorial,
+        "link": link,
+        "section": course.section(section),
+        "previous": previous,
+        "next": following,
+        "current_section_slug": section,
+    }
+    return render(request, "tutorials/lesson.html", context)
+
+
+@require_safe
+def signals_source(request: HttpRequest) -> HttpResponse:
+    """The site's own receivers, shown to learners as a worked example."""
+    return render(request, "tutorials/source.html", highlighted_source("signals"))
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database answers, 503 (no traceback) when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure means unhealthy, not a 500
+        return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
