@@ -1,12 +1,17 @@
 """The URL map. The tutorials app owns the catch-all lesson routes, so it goes last."""
 
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from tutorials import views
+from tutorials.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots-txt"),
+    path("run/", include("tutorials.runner.urls")),
     path("", include("tutorials.urls")),
 ]

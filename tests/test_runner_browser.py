@@ -1,0 +1,136 @@
+"""The runnable sample in a real browser: edit, run, read the output and the trace, reset."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import axe_source
+from tests.factories import make_tutorial
+from tutorials.runner import pool
+from tutorials.runner.testing import isolate, run_url
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LESSON = """\
+## Saving
+
+```python run
+from django.db import models
+from django.db.models.signals import post_save
+
+class Article(models.Model):
+    title = models.CharField(max_length=100)
+
+def announce(sender, instance, created, **kwargs):
+    print(f"Saved {instance.title}")
+    return "announced"
+
+post_save.connect(announce, sender=Article)
+Article.objects.create(title="Hello")
+```
+
+```output
+Saved Hello
+```
+"""
+
+
+@pytest.fixture
+def lesson_url(settings, tmp_path_factory) -> str:
+    isolate(settings, tmp_path_factory.getbasetemp())
+    settings.RUNNER_POOL_SIZE = 1
+    run_url(settings)
+    return make_tutorial(body_markdown=LESSON).get_absolute_url()
+
+
+def open_lesson(page: Page, url: str):
+    page.goto(url)
+    editor = page.get_by_label("Code of example 1, editable")
+    expect(editor).to_be_visible()
+    return editor
+
+
+def test_run_shows_output_status_and_signal_timeline(page: Page, lesson_url):
+    open_lesson(page, lesson_url)
+    page.get_by_role("button", name="Run").click()
+    result = page.get_by_role("region", name="Result of example 1")
+    expect(result.locator(".runner-output")).to_have_text("Saved Hello\n")
+    status = page.locator(".runnable").get_by_role("status")
+    expect(status).to_contain_text("Finished.")
+    expect(status).to_contain_text("Matches the expected output.")
+    event = result.locator(".runner-event").filter(has_text="post_save")
+    expect(event).to_contain_text("post_save sent by Article")
+    expect(event.locator(".runner-receiver")).to_have_text("announce returned 'announced'")
+    expect(event.locator("dt")).to_have_text(
+        ["instance", "created", "update_fields", "raw", "using"]
+    )
+    # pre_init/post_init/class_prepared are noise until asked for.
+    expect(result.locator(".runner-event").filter(has_text="post_init")).to_have_count(0)
+    result.get_by_label("Show pre_init, post_init and class_prepared").check()
+    expect(result.locator(".runner-event").filter(has_text="post_init")).not_to_have_count(0)
+    # The expected output stays under the code for comparison.
+    expect(page.locator(".runnable-expected")).to_contain_text("Saved Hello")
+    assert page.problems == []
+
+
+def test_keyboard_edit_ctrl_enter_and_stderr(page: Page, lesson_url):
+    editor = open_lesson(page, lesson_url)
+    editor.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("import sys\nprint('out')\nprint('oops', file=sys.stderr)")
+    page.keyboard.press("Control+Enter")
+    output = page.locator(".runner-output")
+    expect(output).to_contain_text("out")
+    expect(output.locator(".runner-stderr")).to_contain_text("Standard error: oops")
+    expect(page.locator(".runnable").get_by_role("status")).not_to_contain_text("expected output")
+    assert page.problems == []
+
+
+def test_edits_survive_a_reload_and_reset_restores_the_sample(page: Page, lesson_url):
+    editor = open_lesson(page, lesson_url)
+    original = editor.input_value()
+    editor.fill("print('my version')")
+    expect(page.locator(".runner-edited")).to_be_visible()
+    page.reload()
+    editor = open_lesson(page, lesson_url)
+    expect(editor).to_have_value("print('my version')")
+    page.get_by_role("button", name="Reset").click()
+    expect(editor).to_have_value(original)
+    expect(editor).to_be_focused()
+    page.reload()
+    expect(open_lesson(page, lesson_url)).to_have_value(original)
+
+
+def test_a_stopped_run_says_why(page: Page, lesson_url, settings):
+    settings.RUNNER_WALL_TIMEOUT = 1
+    editor = open_lesson(page, lesson_url)
+    editor.fill("import time\ntime.sleep(60)")
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator(".runnable").get_by_role("status")).to_contain_text(
+        "longer than the time limit"
+    )
+
+
+def test_busy_runner_is_reported_not_silent(page: Page, lesson_url, settings):
+    settings.RUNNER_MAX_CONCURRENCY = 1
+    settings.RUNNER_QUEUE_TIMEOUT = 0.1
+    held = pool.slots.acquire()
+    try:
+        open_lesson(page, lesson_url)
+        page.get_by_role("button", name="Run").click()
+        expect(page.locator(".runnable").get_by_role("status")).to_contain_text("Try again in 2 s")
+    finally:
+        pool.slots.release(held)
+
+
+def test_runnable_sample_has_no_accessibility_violations_after_a_run(page: Page, lesson_url):
+    open_lesson(page, lesson_url)
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator(".runner-output")).to_have_text("Saved Hello\n")
+    page.evaluate(axe_source())
+    result = page.evaluate(
+        "() => axe.run('.runnable', {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa']}})"
+    )
+    assert [v["id"] for v in result["violations"]] == []

@@ -1,0 +1,227 @@
+"""The run endpoint: JSON in and out, CSRF, limits, 429s, the warm pool, the system check."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from django.core.checks import Tags, run_checks
+from django.test import Client
+from django.urls import reverse
+
+from tutorials.runner import pool
+from tutorials.runner.checks import check_sandbox
+from tutorials.runner.testing import isolate, run_url
+
+SIGNAL_SAMPLE = """\
+from django.db import models
+from django.db.models.signals import post_save
+
+class Article(models.Model):
+    title = models.CharField(max_length=100)
+
+def announce(sender, instance, created, **kwargs):
+    print(f"Saved {instance.title}")
+
+post_save.connect(announce, sender=Article)
+Article.objects.create(title="Hello")
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path_factory):
+    isolate(settings, tmp_path_factory.getbasetemp())
+    settings.RUNNER_POOL_SIZE = 0
+
+
+@pytest.fixture
+def url(settings):
+    return run_url(settings)
+
+
+def post(client, url, code, **extra):
+    return client.post(url, {"code": code}, content_type="application/json", **extra)
+
+
+def test_run_answers_with_output_status_duration_sandbox_and_trace(client, url):
+    response = post(client, url, SIGNAL_SAMPLE)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "no-cache" in response["Cache-Control"]
+    data = response.json()
+    assert data["output"] == [{"stream": "stdout", "text": "Saved Hello\n"}]
+    assert data["exit_status"] == 0
+    assert data["stopped"] is False
+    assert data["reason"] is None
+    assert data["truncated"] is False
+    assert data["sandbox"] == "bwrap"
+    assert data["warning"] is None
+    assert 0 < data["duration_ms"] < 5000
+    post_save = [e for e in data["trace"] if e["signal"] == "post_save"]
+    assert post_save[0]["sender"] == "Article"
+    assert post_save[0]["receivers"] == [{"name": "announce", "result": "None"}]
+
+
+def test_stderr_is_distinguished_from_stdout(client, url):
+    data = post(client, url, "import sys\nprint('out')\nprint('err', file=sys.stderr)").json()
+    assert data["output"] == [
+        {"stream": "stdout", "text": "out\n"},
+        {"stream": "stderr", "text": "err\n"},
+    ]
+
+
+def test_run_requires_a_csrf_token(url):
+    client = Client(enforce_csrf_checks=True)
+    assert post(client, url, "print(1)").status_code == 403
+    token = client.get(reverse("tutorials:csrf-token")).json()["token"]
+    response = post(client, url, "print(1)", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200
+    assert response.json()["output"][0]["text"] == "1\n"
+
+
+def test_only_post_is_allowed(client, url):
+    assert client.get(url).status_code == 405
+
+
+def test_bad_requests_are_refused_with_json_errors(client, url):
+    assert client.post(url, "code=1", content_type="text/plain").status_code == 415
+    bad_json = client.post(url, "{nope", content_type="application/json")
+    assert bad_json.status_code == 400
+    assert "error" in bad_json.json()
+    assert post(client, url, None).status_code == 400
+    assert client.post(url, "[1]", content_type="application/json").status_code == 400
+
+
+def test_code_over_20_kb_is_refused(client, url):
+    assert post(client, url, "#" * (20 * 1024 + 1)).status_code == 413
+    assert post(client, url, "#" * (20 * 1024)).status_code == 200
+
+
+def test_per_client_rate_limit_answers_429_with_retry_after(client, url, settings):
+    settings.RUNNER_RATE_LIMIT = 2
+    assert post(client, url, "pass").status_code == 200
+    assert post(client, url, "pass").status_code == 200
+    limited = post(client, url, "pass")
+    assert limited.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    other = post(client, url, "pass", REMOTE_ADDR="127.0.0.9")
+    assert other.status_code == 200
+
+
+def test_full_slots_and_queue_answer_429_with_retry_after(client, url, settings):
+    settings.RUNNER_MAX_CONCURRENCY = 1
+    settings.RUNNER_QUEUE_TIMEOUT = 0.3
+    held = pool.slots.acquire()
+    try:
+        start = time.monotonic()
+        response = post(client, url, "print(1)")
+        waited = time.monotonic() - start
+    finally:
+        pool.slots.release(held)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "2"
+    assert 0.3 <= waited < 1.5
+    assert post(client, url, "print(1)").status_code == 200
+
+
+def test_a_client_gets_one_run_at_a_time_others_are_served(url, settings):
+    settings.RUNNER_WALL_TIMEOUT = 3
+    first = {}
+
+    def slow_run():
+        first["response"] = post(Client(), url, "import time\ntime.sleep(2)\nprint('slow')")
+
+    thread = threading.Thread(target=slow_run)
+    thread.start()
+    time.sleep(0.8)  # the slow run has started
+    again = post(Client(), url, "print('again')")
+    other = post(Client(), url, "print('other')", REMOTE_ADDR="127.0.0.7")
+    thread.join()
+    assert again.status_code == 429
+    assert other.status_code == 200
+    assert other.json()["output"][0]["text"] == "other\n"
+    assert first["response"].json()["output"][0]["text"] == "slow\n"
+
+
+def test_a_run_never_holds_the_worker_longer_than_its_timeout(client, url, settings):
+    settings.RUNNER_WALL_TIMEOUT = 1
+    data = post(client, url, "import time\ntime.sleep(3600)").json()
+    # Timed from the code reaching the sandbox; the cold start before it is not the run's.
+    assert 1000 <= data["duration_ms"] < 2000
+    assert data["stopped"] is True
+    assert data["reason"] == "wall"
+    assert "time limit" in data["message"]
+
+
+def test_warm_pool_serves_runs_from_pre_started_sandboxes(client, url, settings):
+    settings.RUNNER_POOL_SIZE = 1
+    warm_pool = pool.get_pool()
+    deadline = time.monotonic() + 30
+    while not warm_pool.ready and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first = post(client, url, "print('warm')").json()
+    assert first["warm"] is True
+    assert first["output"][0]["text"] == "warm\n"
+    assert first["duration_ms"] < 1000
+    # Each sandbox serves one run: the next one is another, fresh sandbox.
+    second = post(client, url, "import os\nprint(os.path.exists('/tmp/x'))\nopen('/tmp/x','w')")
+    third = post(client, url, "import os\nprint(os.path.exists('/tmp/x'))")
+    assert second.json()["output"][0]["text"] == "False\n"
+    assert third.json()["output"][0]["text"] == "False\n"
+
+
+def test_status_reports_the_sandbox_and_limits(client, settings):
+    run_url(settings)
+    data = client.get(reverse("runner:status")).json()
+    assert data["sandbox"] == "bwrap"
+    assert data["available"] is True
+    assert data["limits"]["code_max_bytes"] == 20 * 1024
+    assert data["limits"]["output_max_bytes"] == 64 * 1024
+
+
+def test_fallback_runs_say_so_in_the_response(client, url, settings):
+    settings.RUNNER_BWRAP = ""
+    settings.RUNNER_REQUIRE_SANDBOX = False
+    data = post(client, url, "print('unsafe but running')").json()
+    assert data["sandbox"] == "fallback"
+    assert "WITHOUT the bubblewrap sandbox" in data["warning"]
+    assert data["output"][0]["text"] == "unsafe but running\n"
+    assert data["exit_status"] == 0
+
+
+def test_fallback_is_refused_when_the_sandbox_is_required(client, url, settings):
+    settings.RUNNER_BWRAP = ""
+    settings.RUNNER_REQUIRE_SANDBOX = True
+    response = post(client, url, "print(1)")
+    assert response.status_code == 503
+    assert "unavailable" in response.json()["error"]
+    assert client.get(reverse("runner:status")).json()["available"] is False
+
+
+def test_sandbox_is_required_by_default_when_debug_is_off(settings):
+    settings.DEBUG = False
+    assert pool.require_sandbox() is True
+    settings.DEBUG = True
+    assert pool.require_sandbox() is False
+    settings.RUNNER_REQUIRE_SANDBOX = True
+    assert pool.require_sandbox() is True
+
+
+def test_system_check_warns_when_bubblewrap_is_unavailable(settings):
+    assert check_sandbox() == []
+    settings.RUNNER_BWRAP = "/nonexistent/bwrap"
+    settings.RUNNER_REQUIRE_SANDBOX = False
+    (warning,) = check_sandbox()
+    assert warning.id == "runner.W001"
+    assert "FALLBACK" in warning.msg
+    assert "runner.W001" in [m.id for m in run_checks(tags=[Tags.security])]
+    settings.RUNNER_REQUIRE_SANDBOX = True
+    assert [w.id for w in check_sandbox()] == ["runner.W002"]
+
+
+def test_trace_and_output_are_json_serializable_for_odd_text(client, url):
+    data = post(client, url, "print('\\u00e9\\x00\\ud800'.encode('utf-8', 'replace').decode())")
+    assert data.status_code == 200
+    json.dumps(data.json())

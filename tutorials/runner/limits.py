@@ -1,0 +1,96 @@
+"""
+The runner's limits, with their units.
+
+Each can be overridden by a Django setting of the same name prefixed with
+``RUNNER_`` (``RUNNER_WALL_TIMEOUT = 2``); ``current()`` reads them.
+"""
+
+from dataclasses import dataclass, fields, replace
+
+KIB = 1024
+MIB = 1024 * KIB
+
+CODE_MAX_BYTES = 20 * KIB  # bytes of UTF-8 source accepted by the endpoint
+OUTPUT_MAX_BYTES = 64 * KIB  # bytes of stdout + stderr kept from one run
+WALL_TIMEOUT = 5.0  # seconds from sending the code to killing the sandbox
+CPU_SECONDS = 3  # seconds of CPU time (SIGXCPU, then SIGKILL one second later)
+MEMORY_BYTES = 768 * MIB  # bytes of address space (RLIMIT_AS)
+FILE_SIZE_BYTES = 4 * MIB  # bytes, largest file the code may write (RLIMIT_FSIZE)
+TMP_SIZE_BYTES = 16 * MIB  # bytes, size of the sandbox's private /tmp
+OPEN_FILES = 256  # file descriptors (RLIMIT_NOFILE)
+PROCESSES = 48  # processes + threads of the sandbox (RLIMIT_NPROC, per user namespace)
+STARTUP_TIMEOUT = 30.0  # seconds a new sandbox may take to import and set up Django
+TRACE_MAX_EVENTS = 200  # signal sends recorded per run
+TRACE_MAX_RECEIVERS = 30  # receivers recorded per send
+TRACE_REPR_CHARS = 200  # characters kept of each repr() in the trace
+CHANNEL_MAX_BYTES = 4 * MIB  # bytes read from the harness before giving up on it
+
+MAX_CONCURRENCY = 2  # runs at once per host (about the number of cores)
+QUEUE_SIZE = 4  # runs waiting for a slot, per web worker
+QUEUE_TIMEOUT = 2.0  # seconds a run may wait for a slot before a 429
+POOL_SIZE = 2  # warm sandboxes kept ready per web worker
+RATE_LIMIT = 30  # runs per client per RATE_WINDOW
+RATE_WINDOW = 60  # seconds
+RETRY_AFTER = 2  # seconds, sent with a 429
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one run, as handed to the sandbox."""
+
+    code_max_bytes: int = CODE_MAX_BYTES
+    output_max_bytes: int = OUTPUT_MAX_BYTES
+    wall_timeout: float = WALL_TIMEOUT
+    cpu_seconds: int = CPU_SECONDS
+    memory_bytes: int = MEMORY_BYTES
+    file_size_bytes: int = FILE_SIZE_BYTES
+    tmp_size_bytes: int = TMP_SIZE_BYTES
+    open_files: int = OPEN_FILES
+    processes: int = PROCESSES
+    startup_timeout: float = STARTUP_TIMEOUT
+    trace_max_events: int = TRACE_MAX_EVENTS
+    trace_max_receivers: int = TRACE_MAX_RECEIVERS
+    trace_repr_chars: int = TRACE_REPR_CHARS
+    channel_max_bytes: int = CHANNEL_MAX_BYTES
+
+    def harness_config(self) -> dict:
+        """The part of the limits the harness enforces itself."""
+        return {
+            "limits": {
+                "memory": self.memory_bytes,
+                "file_size": self.file_size_bytes,
+                "open_files": self.open_files,
+                "processes": self.processes,
+                "cpu": self.cpu_seconds,
+                "output": self.output_max_bytes,
+            },
+            "trace": {
+                "max_events": self.trace_max_events,
+                "max_receivers": self.trace_max_receivers,
+                "repr_limit": self.trace_repr_chars,
+            },
+        }
+
+
+def current() -> Limits:
+    """The limits in force: the defaults above, overridden by RUNNER_* settings."""
+    limits = Limits()
+    overrides = {}
+    for field in fields(Limits):
+        value = setting(field.name.upper())
+        if value is not None:
+            overrides[field.name] = value
+    return replace(limits, **overrides) if overrides else limits
+
+
+def setting(name: str, default=None):
+    """
+    ``settings.RUNNER_<name>`` when Django settings are configured, else ``default``.
+
+    The runner also works without a settings module (the authors' CLI).
+    """
+    from django.conf import settings
+
+    if not settings.configured:
+        return default
+    return getattr(settings, f"RUNNER_{name}", default)

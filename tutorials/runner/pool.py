@@ -1,0 +1,227 @@
+"""
+Warm sandboxes and the host-wide limit on concurrent runs.
+
+Starting a sandbox costs ~300 ms (importing Django, migrating the auth tables),
+so each web worker keeps ``RUNNER_POOL_SIZE`` sandboxes started and waiting for
+their code. A sandbox serves exactly one run: ``take()`` hands it out and a
+background thread starts its replacement.
+
+At most ``RUNNER_MAX_CONCURRENCY`` runs go on at once on the host, whatever the
+number of worker processes: a run holds an exclusive ``flock`` on one of that
+many slot files. A run that finds no free slot waits (at most
+``RUNNER_QUEUE_SIZE`` of them per worker, for at most ``RUNNER_QUEUE_TIMEOUT``)
+and then gives up with ``Busy``.
+"""
+
+import atexit
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections import deque
+
+from . import limits as limits_module
+from .process import Sandbox
+from .result import STOP_ERROR, RunResult
+from .sandbox import availability
+from .uids import lock_dir
+
+logger = logging.getLogger("tutorials.runner")
+
+
+class Busy(Exception):
+    """Too many runs are going on; try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"the code runner is busy; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class SandboxUnavailable(Exception):
+    """bwrap cannot run here and RUNNER_REQUIRE_SANDBOX forbids the fallback."""
+
+
+def require_sandbox() -> bool:
+    """RUNNER_REQUIRE_SANDBOX, which defaults to True when DEBUG is off."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return False
+    value = getattr(settings, "RUNNER_REQUIRE_SANDBOX", None)
+    return (not settings.DEBUG) if value is None else bool(value)
+
+
+class WarmPool:
+    """Sandboxes started ahead of time, each handed out once."""
+
+    def __init__(self, size: int, limits, kind: str):
+        self.size = size
+        self.limits = limits
+        self.kind = kind
+        self.ready: deque[Sandbox] = deque()
+        self.starting = 0
+        self.closed = False
+        self.condition = threading.Condition()
+        self.thread = threading.Thread(target=self._fill, name="runner-pool", daemon=True)
+        if size > 0:
+            self.thread.start()
+
+    def take(self) -> Sandbox | None:
+        """A ready sandbox, or None when none is ready yet (start a cold one)."""
+        with self.condition:
+            while self.ready:
+                sandbox = self.ready.popleft()
+                self.condition.notify()
+                if sandbox.proc is not None and sandbox.proc.poll() is None:
+                    return sandbox
+                sandbox.close()
+            self.condition.notify()
+        return None
+
+    def _fill(self) -> None:
+        while True:
+            with self.condition:
+                while not self.closed and len(self.ready) + self.starting >= self.size:
+                    self.condition.wait()
+                if self.closed:
+                    return
+                self.starting += 1
+            sandbox = None
+            try:
+                sandbox = Sandbox(self.limits, self.kind).start()
+                ok = sandbox.wait_ready()
+            except Exception:
+                logger.exception("Code runner: could not start a warm sandbox")
+                ok = False
+            with self.condition:
+                self.starting -= 1
+                if ok and not self.closed:
+                    self.ready.append(sandbox)
+                    sandbox = None
+            if sandbox is not None:
+                logger.warning("Code runner: a warm sandbox failed: %s", sandbox.startup_error)
+                sandbox.close()
+                time.sleep(1)  # do not spin when sandboxes cannot start
+
+    def close(self) -> None:
+        with self.condition:
+            self.closed = True
+            ready, self.ready = list(self.ready), deque()
+            self.condition.notify_all()
+        for sandbox in ready:
+            sandbox.close()
+
+
+_pool: WarmPool | None = None
+_pool_key: tuple | None = None
+_pool_lock = threading.Lock()
+
+
+def get_pool() -> WarmPool:
+    """This process's pool, rebuilt when the limits or the sandbox kind change."""
+    global _pool, _pool_key
+    limits = limits_module.current()
+    size = limits_module.setting("POOL_SIZE", limits_module.POOL_SIZE)
+    key = (os.getpid(), limits, availability().kind, size)
+    with _pool_lock:
+        if _pool_key != key:
+            if _pool is not None and _pool_key[0] == os.getpid():
+                _pool.close()
+            _pool = WarmPool(size, limits, availability().kind)
+            _pool_key = key
+        return _pool
+
+
+@atexit.register
+def _close_pool() -> None:
+    if _pool is not None and _pool_key and _pool_key[0] == os.getpid():
+        _pool.close()
+
+
+class _Slots:
+    """The host-wide run slots (flock'ed files) and this worker's wait queue."""
+
+    def __init__(self):
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    def acquire(self) -> int:
+        """Claim a slot, waiting briefly; return its fd. Raise Busy when none frees up."""
+        count = limits_module.setting("MAX_CONCURRENCY", limits_module.MAX_CONCURRENCY)
+        queue_size = limits_module.setting("QUEUE_SIZE", limits_module.QUEUE_SIZE)
+        timeout = limits_module.setting("QUEUE_TIMEOUT", limits_module.QUEUE_TIMEOUT)
+        retry_after = limits_module.setting("RETRY_AFTER", limits_module.RETRY_AFTER)
+        fd = self._try(count)
+        if fd is not None:
+            return fd
+        with self.lock:
+            if self.waiting >= queue_size:
+                raise Busy(retry_after)
+            self.waiting += 1
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                time.sleep(0.005)
+                fd = self._try(count)
+                if fd is not None:
+                    return fd
+            raise Busy(retry_after)
+        finally:
+            with self.lock:
+                self.waiting -= 1
+
+    def _try(self, count: int) -> int | None:
+        directory = lock_dir()
+        for index in range(count):
+            fd = os.open(os.path.join(directory, f"slot-{index}.lock"), os.O_RDWR | os.O_CREAT)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            return fd
+        return None
+
+    @staticmethod
+    def release(fd: int) -> None:
+        os.close(fd)  # closing the only fd of the open file drops the flock
+
+
+slots = _Slots()
+
+
+def run(code: str) -> RunResult:
+    """
+    Run ``code`` in a warm sandbox (or a cold one if none is ready) within the
+    host's concurrency limit. Raises ``Busy`` or ``SandboxUnavailable``.
+    """
+    status = availability()
+    if not status.sandboxed and require_sandbox():
+        raise SandboxUnavailable(status.reason)
+    pool = get_pool()
+    fd = slots.acquire()
+    sandbox = None
+    try:
+        sandbox = pool.take()
+        warm = sandbox is not None
+        if sandbox is None:
+            sandbox = Sandbox(pool.limits, pool.kind).start()
+        result = sandbox.run(code, close=False)
+        result.warm = warm
+        return result
+    except Exception as exc:
+        logger.exception("Code runner: the run failed")
+        return RunResult(sandbox=status.kind, stopped=STOP_ERROR, error=str(exc))
+    finally:
+        # Killing what is left and sweeping the uid takes ~10 ms: do it after the
+        # answer has gone out, still holding the slot.
+        threading.Thread(target=_clean_up, args=(sandbox, fd), daemon=True).start()
+
+
+def _clean_up(sandbox: Sandbox | None, fd: int) -> None:
+    try:
+        if sandbox is not None:
+            sandbox.close()
+    finally:
+        slots.release(fd)

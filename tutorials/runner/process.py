@@ -1,0 +1,446 @@
+"""
+One sandboxed harness process: started ahead of its run, fed one piece of code,
+read until it reports (or a limit is hit), then killed with all it started.
+
+The harness sets its own rlimits before importing anything (``harness.py``);
+this side enforces the wall-clock timeout and the output cap, and turns the
+harness's messages and exit status into a ``RunResult``.
+"""
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from . import dbtemplate, seccomp
+from . import limits as limits_module
+from .result import (
+    STOP_CPU,
+    STOP_ERROR,
+    STOP_MEMORY,
+    STOP_OUTPUT,
+    STOP_SIGNAL,
+    STOP_WALL,
+    RunResult,
+    TraceBuilder,
+)
+from .sandbox import (
+    FALLBACK_WARNING,
+    SANDBOX_HARNESS,
+    SANDBOX_PACKAGES,
+    availability,
+    bwrap_command,
+    environment,
+    fallback_command,
+    harness_argv,
+    layout,
+    traversable_by_others,
+)
+from .uids import UidLease
+
+READ_SIZE = 65536  # bytes per read from a pipe
+
+
+class Sandbox:
+    """
+    A harness in a sandbox, serving exactly one run.
+
+        sandbox = Sandbox().start()   # spawn; Django starts importing
+        sandbox.wait_ready()          # optional: block until set up
+        result = sandbox.run(code)    # then it is gone
+    """
+
+    def __init__(self, limits=None, kind: str | None = None):
+        self.limits = limits or limits_module.current()
+        self.kind = kind or availability().kind
+        self.lease: UidLease | None = None
+        self.proc: subprocess.Popen | None = None
+        self.workdir: str | None = None
+        self.ready = False
+        self.startup_error = ""
+        self.child_pid = 0  # the sandbox's init, when bwrap reports it
+        self.cpu_seconds = 0.0
+        self._channel_fd = -1
+        self._info_fd = -1
+        self._buffer = b""
+        self._early: list[dict] = []
+
+    # Starting
+
+    def start(self) -> "Sandbox":
+        """Spawn the sandbox; Django gets set up in it while the caller goes on."""
+        config = self.limits.harness_config()
+        if os.geteuid() == 0:
+            self.lease = UidLease.acquire()
+        read_fd, write_fd = os.pipe()
+        config["channel_fd"] = write_fd
+        pass_fds = [write_fd]  # closed here once the child has them
+        info_write = -1
+        env = {"PATH": "/usr/bin:/bin"}
+        cwd = user = None
+        template = dbtemplate.path()
+        if self.kind == "bwrap":
+            config["paths"] = [SANDBOX_PACKAGES]
+            extra = [(template, dbtemplate.SANDBOX_PATH)] if template else []
+            config["db_template"] = dbtemplate.SANDBOX_PATH if template else None
+            argv = harness_argv(layout().sandbox_python, SANDBOX_HARNESS, config)
+            if self.lease is None:
+                self._info_fd, info_write = os.pipe()
+                pass_fds.append(info_write)
+            uid = self.lease.uid if self.lease else None
+            info = info_write if info_write >= 0 else None
+            filter_fd = seccomp.filter_fd() if availability().seccomp else None
+            if filter_fd is not None:
+                pass_fds.append(filter_fd)
+            cmd = bwrap_command(uid, self.limits, argv, info, extra, filter_fd)
+        else:
+            config["paths"] = [layout().site_packages]
+            config["db_template"] = template
+            self.workdir = cwd = tempfile.mkdtemp(prefix="runner-")
+            env = environment(self.workdir, os.path.dirname(layout().libpython))
+            if self.lease and traversable_by_others(os.path.realpath(layout().python)):
+                user = self.lease.uid
+                os.chown(self.workdir, user, user)
+            cmd = fallback_command(config)
+        try:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=pass_fds,
+                start_new_session=True,
+                env=env,
+                cwd=cwd,
+                user=user,
+                group=user,
+                extra_groups=[] if user is not None else None,
+            )
+        except OSError as exc:
+            self.startup_error = f"could not start the sandbox: {exc}"
+            os.close(read_fd)
+            self.close()
+            return self
+        finally:
+            for fd in pass_fds:
+                os.close(fd)
+        self._channel_fd = read_fd
+        for fd in (read_fd, self.proc.stdout.fileno(), self.proc.stderr.fileno()):
+            os.set_blocking(fd, False)
+        return self
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until the harness is set up; False if it died or took too long."""
+        if self.ready or self.proc is None:
+            return self.ready
+        deadline = time.monotonic() + (timeout or self.limits.startup_timeout)
+        noise = bytearray()
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._channel_fd, selectors.EVENT_READ, "channel")
+            selector.register(self.proc.stdout, selectors.EVENT_READ, "raw")
+            selector.register(self.proc.stderr, selectors.EVENT_READ, "raw")
+            while not self.ready:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.startup_error = "the sandbox took too long to start"
+                    break
+                for key, _ in selector.select(remaining):
+                    data = _read(key.fileobj)
+                    if data is None:
+                        continue
+                    if key.data == "raw":
+                        noise += data[: max(0, 4096 - len(noise))]
+                        if not data:
+                            selector.unregister(key.fileobj)
+                        continue
+                    if not data:
+                        detail = noise.decode("utf-8", "replace").strip()[-600:]
+                        self.startup_error = f"the sandbox exited while starting: {detail}"
+                        self.kill()
+                        return False
+                    for message in self._messages(data):
+                        if message.get("t") == "ready":
+                            self.ready = True
+                        else:
+                            self._early.append(message)
+        if not self.ready:
+            self.kill()
+            return False
+        self._read_info()
+        return True
+
+    def _read_info(self) -> None:
+        """Learn the pid of the sandbox's init from bwrap's --info-fd, if any."""
+        if self._info_fd < 0:
+            return
+        try:
+            info = json.loads(os.read(self._info_fd, 4096) or b"{}")
+            self.child_pid = int(info.get("child-pid", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            self.child_pid = 0
+        os.close(self._info_fd)
+        self._info_fd = -1
+
+    # Running
+
+    def run(self, code: str, close: bool = True) -> RunResult:
+        """
+        Send ``code`` to the harness and collect the result.
+
+        With ``close=False`` the caller must call ``close()`` (the pool does so in
+        the background, after the answer has gone out). A sandbox that did not
+        report a result is closed here anyway, to learn how it ended.
+        """
+        result = RunResult(sandbox=self.kind)
+        if self.kind != "bwrap":
+            result.warning = FALLBACK_WARNING
+        if not self.wait_ready():
+            result.error = self.startup_error or "the sandbox did not start"
+            result.stopped = STOP_ERROR
+            self.close()
+            return result
+        trace = TraceBuilder(self.limits.trace_max_events, self.limits.trace_max_receivers)
+        start = time.monotonic()
+        reported = False
+        try:
+            reported = self._exchange(code.encode("utf-8", "replace"), start, result, trace)
+        finally:
+            result.duration_ms = (time.monotonic() - start) * 1000
+            if close or not reported:
+                self.close()
+                self._interpret_exit(result)
+        result.trace = trace.build()
+        result.trace_truncated = result.trace_truncated or trace.truncated
+        return result
+
+    def _exchange(self, payload: bytes, start: float, result: RunResult, trace) -> bool:
+        """Feed the code, collect output and trace; True if the harness reported."""
+        deadline = start + self.limits.wall_timeout
+        output = _OutputBudget(result, self.limits.output_max_bytes)
+        channel_bytes = 0
+        stdin = self.proc.stdin
+        os.set_blocking(stdin.fileno(), False)
+        unsent = memoryview(payload)
+        messages, self._early = self._early, []
+        reported = False
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._channel_fd, selectors.EVENT_READ, "channel")
+            selector.register(self.proc.stdout, selectors.EVENT_READ, "stdout")
+            selector.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
+            selector.register(stdin, selectors.EVENT_WRITE, "stdin")
+            while True:
+                for message in messages:
+                    reported = self._handle(message, result, trace, output) or reported
+                messages = []
+                if reported or output.full:
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    result.stopped = STOP_WALL
+                    break
+                events = selector.select(min(remaining, 0.25))
+                if not events:
+                    self._wait(0)
+                    if self.proc.returncode is not None:
+                        break
+                for key, _ in events:
+                    if key.data == "stdin":
+                        unsent = self._feed(stdin, unsent, selector)
+                        continue
+                    data = _read(key.fileobj)
+                    if data is None:
+                        continue
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        if key.data == "channel":
+                            self._wait(0.5)  # the harness is gone: how did it end?
+                            if self.proc.returncode is not None:
+                                return False
+                    elif key.data == "channel":
+                        channel_bytes += len(data)
+                        if channel_bytes > self.limits.channel_max_bytes:
+                            output.overflow()
+                        messages.extend(self._messages(data))
+                    else:
+                        output.add(key.data, data)
+        if reported and not output.full:
+            # Bytes written straight to fds 1 and 2 just before the end.
+            for name, stream in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
+                data = _read(stream)
+                if data:
+                    output.add(name, data)
+        return reported and not output.full
+
+    def _feed(self, stdin, unsent: memoryview, selector) -> memoryview:
+        """Write what the pipe takes of the code; close stdin once it is all sent."""
+        try:
+            unsent = unsent[os.write(stdin.fileno(), unsent) :]
+        except BlockingIOError:
+            return unsent
+        except BrokenPipeError:
+            unsent = unsent[len(unsent) :]
+        if not unsent:
+            selector.unregister(stdin)
+            stdin.close()
+        return unsent
+
+    def _handle(self, message: dict, result: RunResult, trace, output) -> bool:
+        """Apply one harness message; True for the final report."""
+        kind = message.get("t")
+        if kind == "out":
+            stream = "stderr" if message.get("s") == "stderr" else "stdout"
+            output.add(stream, str(message.get("d", "")).encode("utf-8", "replace"))
+        elif kind in ("sig", "rcv"):
+            trace.add(message)
+        elif kind == "done":
+            status = message.get("status")
+            result.exit_status = status if isinstance(status, int) else None
+            if message.get("stopped") in (STOP_OUTPUT, STOP_MEMORY):
+                result.stopped = message["stopped"]
+                result.truncated = result.truncated or result.stopped == STOP_OUTPUT
+            result.trace_truncated = bool(message.get("trace_dropped"))
+            return True
+        return False
+
+    def _interpret_exit(self, result: RunResult) -> None:
+        """How a sandbox that did not report ended: a signal, CPU, or an error."""
+        code = self.proc.returncode if self.proc else None
+        if result.exit_status is None and code is not None:
+            if code >= 128 and code - 128 < signal.NSIG:
+                result.signal = signal.Signals(code - 128).name
+            elif code < 0:
+                result.signal = signal.Signals(-code).name
+            elif result.stopped is None:
+                result.exit_status = code
+        if result.stopped is None and result.signal:
+            # The hard RLIMIT_CPU kills with SIGKILL. The tree's CPU time is not
+            # always known (bwrap does not reap everything), but a SIGKILL that did
+            # not come from us after at least the CPU budget of running is that.
+            spent = max(self.cpu_seconds, result.duration_ms / 1000)
+            used_cpu = spent >= self.limits.cpu_seconds * 0.9
+            if result.signal == "SIGXCPU" or (result.signal == "SIGKILL" and used_cpu):
+                result.stopped = STOP_CPU
+            else:
+                result.stopped = STOP_SIGNAL
+        if result.stopped is None and result.exit_status is None:
+            result.stopped = STOP_ERROR
+            result.error = "the sandbox ended without reporting a result"
+        if result.stopped in (STOP_WALL, STOP_OUTPUT, STOP_ERROR):
+            result.signal = None  # we killed it; the signal says nothing more
+
+    # Ending
+
+    def _wait(self, timeout: float) -> None:
+        """Reap the top process if it ended, keeping the CPU time of its tree."""
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.proc.poll()
+                return
+            if pid:
+                self.cpu_seconds = usage.ru_utime + usage.ru_stime
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                return
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.002)
+
+    def kill(self) -> None:
+        """
+        Kill the sandbox and everything in it (idempotent).
+
+        The innermost processes die first so that each bwrap reaps its child and
+        exits by itself; killing the outer bwrap first would orphan its children.
+        """
+        if self.proc is not None and self.proc.returncode is None:
+            if self.lease is not None:
+                self.lease.sweep()
+            elif self.child_pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.child_pid, signal.SIGKILL)
+            self._wait(1.0)
+            if self.proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self._wait(5)
+        if self.lease is not None:
+            self.lease.sweep()
+
+    def close(self) -> None:
+        """Kill the sandbox, reap it, give its uid back and delete its files."""
+        self.kill()
+        if self.proc is not None:
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                with contextlib.suppress(OSError):
+                    stream.close()
+        for attribute in ("_channel_fd", "_info_fd"):
+            fd = getattr(self, attribute)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, attribute, -1)
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def _messages(self, data: bytes) -> list[dict]:
+        """Complete JSON lines from the channel; malformed ones are dropped."""
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        messages = []
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                message = json.loads(line)
+                if isinstance(message, dict):
+                    messages.append(message)
+        return messages
+
+
+class _OutputBudget:
+    """Adds output to a result until the byte limit, then marks it cut."""
+
+    def __init__(self, result: RunResult, limit: int):
+        self.result = result
+        self.room = limit
+        self.full = False
+
+    def add(self, stream: str, data: bytes) -> None:
+        if self.full:
+            return
+        if len(data) > self.room:
+            data = data[: self.room]
+            self.overflow()
+        self.room -= len(data)
+        self.result.add_output(stream, data.decode("utf-8", "replace"))
+
+    def overflow(self) -> None:
+        self.full = True
+        self.result.truncated = True
+        self.result.stopped = STOP_OUTPUT
+
+
+def _read(fileobj) -> bytes | None:
+    """What is there to read: b"" at end of file, None when nothing is there yet."""
+    try:
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        return os.read(fd, READ_SIZE)
+    except BlockingIOError:
+        return None
+    except (OSError, ValueError):
+        return b""
+
+
+def run_cold(code: str, limits=None) -> RunResult:
+    """Start a sandbox, run ``code`` in it and throw it away (no pool, no slots)."""
+    return Sandbox(limits).start().run(code)

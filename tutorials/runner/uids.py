@@ -1,0 +1,85 @@
+"""
+Dedicated unprivileged uids for sandboxes, when the server runs as root.
+
+Every live sandbox holds its own uid from ``RUNNER_UID_BASE`` upwards
+(``RUNNER_UID_COUNT`` of them). A uid is claimed by holding an exclusive
+``flock`` on a file named after it, so several web worker processes never hand
+out the same uid and a crashed worker's claims vanish with it. Before a uid is
+used and after it is given back, every process running as that uid is killed:
+whatever a sandbox leaves behind dies with it.
+"""
+
+import fcntl
+import os
+import subprocess
+import tempfile
+
+from . import limits as limits_module
+
+UID_BASE = 61000  # first uid used for sandboxes; no account needs to exist
+UID_COUNT = 64  # uids available to all the server's processes together
+
+
+class NoFreeUid(RuntimeError):
+    """Every sandbox uid is in use."""
+
+
+def lock_dir() -> str:
+    """Where the lock files live (``RUNNER_LOCK_DIR``), created 0700 if missing."""
+    path = limits_module.setting("LOCK_DIR") or os.path.join(
+        tempfile.gettempdir(), "tutorials-runner-locks"
+    )
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def kill_all(uid: int) -> None:
+    """Kill every process whose real uid is ``uid`` (root only)."""
+    # kill(-1) as that uid reaches exactly its processes, in any PID namespace.
+    subprocess.run(
+        ["/usr/bin/kill", "-KILL", "-1"],
+        user=uid,
+        group=uid,
+        extra_groups=[],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={},
+        cwd="/",
+        check=False,
+    )
+
+
+class UidLease:
+    """An exclusive claim on one sandbox uid."""
+
+    def __init__(self, uid: int, fd: int):
+        self.uid = uid
+        self.fd = fd
+
+    @classmethod
+    def acquire(cls) -> "UidLease":
+        base = limits_module.setting("UID_BASE", UID_BASE)
+        count = limits_module.setting("UID_COUNT", UID_COUNT)
+        directory = lock_dir()
+        start = os.getpid() % count
+        for offset in range(count):
+            uid = base + (start + offset) % count
+            fd = os.open(os.path.join(directory, f"uid-{uid}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            kill_all(uid)
+            return cls(uid, fd)
+        raise NoFreeUid(f"all {count} sandbox uids from {base} are in use")
+
+    def sweep(self) -> None:
+        if self.fd >= 0:
+            kill_all(self.uid)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            kill_all(self.uid)
+            os.close(self.fd)
+            self.fd = -1
