@@ -39,6 +39,68 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
+# Security. Production values whenever DEBUG is off; docs/deploying.md lists the
+# environment, and `DJANGO_DEBUG=0 manage.py check --deploy --fail-level WARNING`
+# passes with it. `make serve` turns the HTTPS-only parts off for plain-HTTP loopback.
+#
+# The header a TLS-terminating proxy sets, e.g. "X-Forwarded-Proto=https". Trusted
+# only when configured: without a proxy that overwrites it, a client could send it.
+_PROXY_SSL_HEADER = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "")
+if _PROXY_SSL_HEADER:
+    _name, _, _value = _PROXY_SSL_HEADER.partition("=")
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip() or "https",
+    )
+# How many proxies append to X-Forwarded-For; 0 means REMOTE_ADDR is the client.
+NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancer and Docker health checks use HTTP
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")  # a year
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"  # sent by SecurityHeadersMiddleware
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): everything from this origin, nothing inline,
+# no eval, no framing. Templates follow it: no <script> bodies, no style="".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Browser features no page uses (SecurityHeadersMiddleware sends it).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "camera", "geolocation", "gyroscope",
+        "magnetometer", "microphone", "payment", "usb",
+    )
+}  # fmt: skip
+
+# Requests: longer URLs get 414 (gunicorn.conf.py refuses longer request lines).
+REQUEST_MAX_URL_LENGTH = 2048  # characters of path + query string
+
+# Admin login throttle (tutorials/ratelimit.py): failures per address, lock-out time.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -49,12 +111,24 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_bootstrap5",
+    "csp",
     "tutorials",
 ]
 
+# Order matters. SecurityMiddleware (nosniff, Referrer-Policy, COOP, HSTS) and
+# whitenoise (static files) see every request. The page cache comes next: a hit
+# skips everything below it (session, CSRF, auth, messages, and the CSP and header
+# middleware, whose headers are stored with the page). Then the request limits
+# refuse before anything reads the body, and the login throttle before a password
+# is checked.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tutorials.middleware.PageCacheMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tutorials.middleware.SecurityHeadersMiddleware",
+    "tutorials.middleware.RequestLimitsMiddleware",
+    "tutorials.middleware.LoginRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,13 +208,32 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tutorials"),
         }
     }
-else:
+elif DEBUG:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "tutorials",
         }
     }
+else:
+    # gunicorn runs several processes and sync_content another: the content version
+    # and the login throttle must be seen by all of them, which a per-process
+    # memory cache is not.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+# Rendered pages (tutorials/pagecache.py) stay in each process: a hit copies nothing
+# over the network. The content version in "default" invalidates them everywhere.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "pages",
+    "OPTIONS": {"MAX_ENTRIES": 2_000},
+}
+PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "3600"))  # 0 turns it off
 
 # Where lessons live on disk; sync_content reads it.
 CONTENT_DIR = Path(os.environ.get("DJANGO_CONTENT_DIR", BASE_DIR / "content"))
@@ -152,7 +245,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A refused request (bad Host, oversized body) is one log line, not a traceback.
+    "filters": {"one_line_security": {"()": "tutorials.logfilters.SecurityWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_security"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
 }

@@ -2,22 +2,25 @@
 
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from .models import Tutorial
 from .navigation import roadmap
+from .pagecache import cacheable_page
 from .source import highlighted_source
 
 
 @require_safe
+@cacheable_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "tutorials/home.html")
 
 
 @require_safe
+@cacheable_page
 def section(request: HttpRequest, section: str) -> HttpResponse:
     entry = roadmap(request).section(section)
     if entry is None:
@@ -30,7 +33,7 @@ def section(request: HttpRequest, section: str) -> HttpResponse:
 
 
 @require_safe
-@ensure_csrf_cookie  # the code runner POSTs with the CSRF token from this cookie
+@cacheable_page  # the same for every visitor: no CSRF cookie here, see csrf_token()
 def lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
     course = roadmap(request)
     link = course.find(section, slug)
@@ -56,6 +59,16 @@ def lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
 def signals_source(request: HttpRequest) -> HttpResponse:
     """The site's own receivers, shown to learners as a worked example."""
     return render(request, "tutorials/source.html", highlighted_source("signals"))
+
+
+@never_cache
+@require_safe
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """
+    A CSRF token for scripts on cached pages (the code runner), which cannot
+    carry a per-visitor token. Also sets the ``csrftoken`` cookie it matches.
+    """
+    return JsonResponse({"token": get_token(request)})
 
 
 @never_cache
