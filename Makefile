@@ -13,8 +13,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
-.PHONY: help run install install-dev system-deps bench-deps test test-postgres lint format \
-        bench superuser serve collectstatic check migrate sync compile clean
+.PHONY: help run install install-dev system-deps bench-deps test test-postgres lint format audit \
+        bench superuser serve collectstatic check migrate sync compile clean \
+        node-deps pygments-css bootstrap
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,12 +71,32 @@ check: install ## Django's system checks and the content check (runs every sampl
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) sync_content --check
 
-test: install-dev system-deps compile collectstatic ## Install what the tests need and run them all
+# Dev-only npm tools for the browser tests and `make bench`: axe-core and Lighthouse,
+# exactly as locked in tests/node/package-lock.json. Node comes from Debian if missing.
+NODE_DIR := tests/node
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+node-deps: $(NODE_DIR)/node_modules/.installed ## Install axe-core and Lighthouse (npm, dev only)
+
+pygments-css: install ## Regenerate static/css/pygments.css (code colours, light + dark, AA-checked)
+	$(PY) tools/pygments_css.py
+
+bootstrap: ## Rebuild the trimmed Bootstrap in static/vendor/bootstrap/ (npm, see tools/bootstrap)
+	cd tools/bootstrap && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run --silent build
+
+# `audit` and `check` are here so CI runs them: the audit fails when PyPI cannot be
+# reached (see tools/audit.py), and `check` is what the Docker build runs.
+test: install-dev audit system-deps node-deps compile collectstatic check ## Install what the tests need and run them all
 	$(PY) -m pytest -n 2
 
 test-postgres: install-dev ## Database, search and cache tests against PostgreSQL and Redis
 	DATABASE_URL=$(PG_URL) CACHE_URL=$(REDIS_URL) $(PY) -m pytest -m "not browser" -p no:randomly \
-	  tests/test_models.py tests/test_content.py tests/test_views.py
+	  tests/test_models.py tests/test_content.py tests/test_views.py tests/test_search*.py \
+	  tests/test_pagecache.py tests/test_security.py
 
 lint: install-dev ## ruff (check + format) and djhtml
 	$(VENV)/bin/ruff check .
@@ -87,7 +108,21 @@ format: install-dev ## Apply ruff format and djhtml
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/djhtml templates
 
-bench: install-dev bench-deps collectstatic ## Print the performance figures
+audit: install-dev ## pip-audit the runtime requirements: fails on a known vulnerability or no network
+	$(PY) tools/audit.py requirements.txt
+
+# The production stack on loopback: DEBUG off, hashed static files, gunicorn with
+# gunicorn.conf.py. Plain HTTP here, so no HTTPS redirect, HSTS or Secure cookies;
+# a random secret key unless DJANGO_SECRET_KEY is set (sessions end on restart).
+serve: collectstatic migrate ## Run the production stack (DEBUG off, gunicorn) on http://127.0.0.1:8000
+	export DJANGO_DEBUG=0 DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_HSTS_SECONDS=0 \
+	  DJANGO_SECURE_COOKIES=0 GUNICORN_BIND="$${GUNICORN_BIND:-127.0.0.1:8000}" \
+	  DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	$(MANAGE) check --fail-level WARNING && \
+	{ $(MANAGE) sync_content || echo "sync_content reported errors (above); serving anyway"; } && \
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
+bench: install-dev bench-deps node-deps collectstatic ## Print the performance figures
 	$(PY) tests/benchmarks/run_all.py
 
 clean: ## Remove the virtualenv, database and collected static files

@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+# Browser tests: Chromium through Playwright, live_server serving static files through
+# whitenoise (see tests/browser.py).
+from tests.browser import browser, context, course, live_server, page  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -144,3 +146,86 @@ def database_link_resolver(source_path: str) -> markdown.LinkResolver:
         return lesson.get_absolute_url() if lesson else None
 
     return resolve
+
+
+class SearchMiss(models.Model):
+    """A search that found nothing, counted so authors see what learners looked for.
+
+    The query is stored normalized (lower case, words only) and cut to
+    ``QUERY_LENGTH`` characters, and ``tutorials.search.record_miss()`` stops adding
+    rows at a cap, so the table cannot be blown up by sending random queries.
+    """
+
+    QUERY_LENGTH = 100  # characters
+
+    query = models.CharField(max_length=QUERY_LENGTH, unique=True)
+    count = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField(default=timezone.now, editable=False)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-count", "-last_seen"]
+        verbose_name = "search that found nothing"
+        verbose_name_plural = "searches that found nothing"
+
+    def __str__(self) -> str:
+        return self.query
+
+
+class SearchDocument(models.Model):
+    """One published lesson in PostgreSQL's full-text index (``search_postgres.py``).
+
+    PostgreSQL only: on SQLite the FTS5 tables made in ``search_sqlite.py`` hold the
+    same entries. Written by ``tutorials.search``, never edited by hand.
+    """
+
+    tutorial = models.OneToOneField(
+        Tutorial,
+        on_delete=models.DO_NOTHING,  # the post_delete receiver removes the entry
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    title = models.TextField()
+    title_key = models.TextField(db_index=True)
+    headings = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    # title (A) + headings (B): the first tier of results. + body (C): everything.
+    head_vector = SearchVectorField(null=True)
+    search_vector = SearchVectorField(null=True)
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [
+            GinIndex(fields=["head_vector"], name="search_doc_head_gin"),
+            GinIndex(fields=["search_vector"], name="search_doc_vector_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SearchSection(models.Model):
+    """One h2/h3 part of an indexed lesson, so a hit can link to its heading.
+
+    PostgreSQL only, like ``SearchDocument``.
+    """
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField()
+    anchor = models.CharField(max_length=200, blank=True)
+    heading = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    search_vector = SearchVectorField(null=True)
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "position"], name="unique_search_section_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.heading or "(introduction)"

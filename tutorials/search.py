@@ -1,0 +1,270 @@
+"""
+Full-text search over the published lessons.
+
+One interface, whichever database is in use::
+
+    index_tutorial(tutorial_id)   rebuild one lesson's entry, or drop it if unpublished
+    remove_tutorial(tutorial_id)  drop one lesson's entry
+    rebuild()                     rebuild every entry from the Tutorial table
+    search(text)                  the lessons that best match what a learner typed
+
+On SQLite (the default) the entries live in FTS5 tables (``search_sqlite.py``); on
+PostgreSQL in weighted tsvectors with GIN indexes (``search_postgres.py``). The
+backend is chosen by ``connection.vendor``.
+
+Entries are kept current by the ``post_save`` and ``post_delete`` receivers in
+``tutorials/signals.py``; ``manage.py rebuild_search_index`` rebuilds them all. An
+entry is made from the lesson's stored HTML (never from Markdown at request time),
+split at each h2/h3 so a hit links to the heading its words are under.
+
+Ranking: a lesson whose whole title is the query comes first; then lessons with
+all the words (the last one as a prefix) in their title or headings, then those
+with all the words anywhere, each group by weighted relevance (title > headings
+> body). Only when no lesson has all the words do lessons with any of them count.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import SearchMiss, Tutorial
+from .search_text import Highlighted, Query, build_entry, parse_query
+
+logger = logging.getLogger(__name__)
+
+RESULTS_PER_PAGE = 20
+SUGGESTIONS = 8  # results in the as-you-type list
+RANK_CAP = 1000  # matches ranked per group; only binds for words in most lessons
+MAX_MISSES = 5000  # rows in SearchMiss: past this, only known queries are counted
+ENTRY_FIELDS = ("id", "title", "summary", "body_html", "published", "section_id")
+
+__all__ = ["index_tutorial", "remove_tutorial", "rebuild", "search", "Hit", "Results"]
+
+
+def backend() -> ModuleType:
+    """The module that stores and queries the index for the database in use."""
+    if connection.vendor == "postgresql":
+        from . import search_postgres
+
+        return search_postgres
+    from . import search_sqlite
+
+    return search_sqlite
+
+
+# Keeping the index current ------------------------------------------------------
+
+
+def index_tutorial(tutorial_id: int, *, indexed_by: str = "index_tutorial") -> bool:
+    """Rebuild the entry of one lesson from its row, as committed.
+
+    A lesson that is unpublished or gone is dropped from the index instead. The
+    lesson's ``search_indexed_at``/``search_indexed_by`` are set with
+    ``QuerySet.update()``, which sends no signal, so this never triggers itself.
+    Return whether the lesson is in the index now.
+    """
+    with transaction.atomic():
+        row = (
+            Tutorial.objects.select_for_update()  # one writer per lesson (PostgreSQL)
+            .filter(pk=tutorial_id)
+            .only(*ENTRY_FIELDS)
+            .first()
+        )
+        indexable = row is not None and row.published and row.section_id is not None
+        backend().replace(tutorial_id, build_entry(row) if indexable else None)
+        if row is not None:
+            Tutorial.objects.filter(pk=tutorial_id).update(
+                search_indexed_at=timezone.now() if indexable else None,
+                search_indexed_by=indexed_by if indexable else "",
+            )
+    return indexable
+
+
+def remove_tutorial(tutorial_id: int) -> None:
+    """Drop one lesson's entry (nothing happens if it has none)."""
+    backend().replace(tutorial_id, None)
+
+
+@dataclass
+class RebuildReport:
+    indexed: int = 0
+    removed: int = 0  # entries of lessons that are gone or unpublished
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.indexed} lessons indexed, {self.removed} stale entries removed, "
+            f"{len(self.errors)} errors"
+        )
+
+
+def rebuild(*, indexed_by: str = "rebuild_search_index") -> RebuildReport:
+    """Rebuild the whole index from the published lessons, in one transaction.
+
+    Idempotent: running it twice leaves the same index. A lesson whose entry
+    cannot be built is reported in ``errors`` and left out; the others are indexed.
+    """
+    report = RebuildReport()
+    store = backend()
+    with transaction.atomic():
+        before = store.indexed_ids()
+        entries, failed = [], []
+        for tutorial in Tutorial.objects.published().only(*ENTRY_FIELDS).iterator(1000):
+            try:
+                entries.append(build_entry(tutorial))
+            except Exception as exc:  # one broken lesson must not stop the rebuild
+                failed.append(tutorial.pk)
+                report.errors.append(f"lesson {tutorial.pk} ({tutorial.title}): {exc}")
+        store.replace_all(entries)
+        indexed = {entry.tutorial_id for entry in entries}
+        Tutorial.objects.published().exclude(pk__in=failed).update(
+            search_indexed_at=timezone.now(), search_indexed_by=indexed_by
+        )
+        Tutorial.objects.exclude(pk__in=Tutorial.objects.published()).update(
+            search_indexed_at=None, search_indexed_by=""
+        )
+    report.indexed = len(indexed)
+    report.removed = len(before - indexed)
+    return report
+
+
+def indexed_count() -> int:
+    """How many lessons the index holds."""
+    return backend().count()
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """The index's whole contents as plain data, to compare two states of it."""
+    return backend().snapshot()
+
+
+# Searching ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One lesson in the results, and the part of it the words were found in."""
+
+    tutorial_id: int
+    title: Highlighted
+    section_title: str
+    section_url: str
+    url: str  # the lesson, with the heading's #anchor when the match is under one
+    heading: Highlighted
+    snippet: Highlighted
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title.segments,
+            "section": self.section_title,
+            "section_url": self.section_url,
+            "url": self.url,
+            "heading": self.heading.segments,
+            "snippet": self.snippet.segments,
+        }
+
+
+@dataclass(frozen=True)
+class Results:
+    query: Query
+    hits: list[Hit]
+    matched: str = ""  # "all" (every word) or "any" (some of them); "" if nothing
+
+
+def search(text: str, *, limit: int = RESULTS_PER_PAGE) -> Results:
+    """The published lessons that best match ``text``, best first.
+
+    Any text is accepted: words are taken from it (see ``search_text.parse_query``)
+    and nothing else, so the result is a list, possibly empty, never an error.
+    """
+    query = parse_query(text)
+    if not query:
+        return Results(query, [])
+    store = backend()
+    exact = store.exact_title(query)[:limit]
+    ids, matched = list(exact), ""
+    cap = getattr(store, "RANK_CAP", RANK_CAP)  # a backend may rank fewer
+    modes = ("all",) if len(query.terms) == 1 else ("all", "any")
+    for mode in modes:
+        for headings_only in (True, False):
+            if len(ids) < limit:
+                ids += store.ranked(query, mode, headings_only, limit - len(ids), cap, ids)
+        if ids:
+            matched = mode
+            break
+    return Results(query, _hits(store, query, ids), matched)
+
+
+def _hits(store: ModuleType, query: Query, ids: list[int]) -> list[Hit]:
+    """Hits for ``ids`` in that order, leaving out any lesson not published now."""
+    if not ids:
+        return []
+    lessons = {
+        row[0]: row
+        for row in Tutorial.objects.published()
+        .filter(pk__in=ids)
+        .order_by()  # the order is the ranking's; the default ordering costs a join
+        .values_list("pk", "title", "slug", "section__slug", "section__title")
+    }
+    parts = store.details(query, [pk for pk in ids if pk in lessons])
+    hits = []
+    for pk in ids:
+        if pk not in lessons:
+            continue
+        _, title, slug, section_slug, section_title = lessons[pk]
+        part = parts.get(pk, {})
+        section_url, url = _urls(section_slug, slug)
+        if part.get("anchor"):
+            url += "#" + part["anchor"]
+        hits.append(
+            Hit(
+                tutorial_id=pk,
+                title=Highlighted.from_marked(part.get("title") or title),
+                section_title=section_title,
+                section_url=section_url,
+                url=url,
+                heading=Highlighted.from_marked(part.get("heading") or ""),
+                snippet=Highlighted.from_marked(part.get("snippet") or ""),
+            )
+        )
+    return hits
+
+
+@lru_cache(maxsize=4096)
+def _urls(section_slug: str, slug: str) -> tuple[str, str]:
+    """A section's and a lesson's URL (reverse() costs more than the query per hit)."""
+    return (
+        reverse("tutorials:section", kwargs={"section": section_slug}),
+        reverse("tutorials:lesson", kwargs={"section": section_slug, "slug": slug}),
+    )
+
+
+def record_miss(query: Query) -> None:
+    """Count a search that found nothing, for authors to see in admin.
+
+    The query is stored normalized and cut to ``SearchMiss.QUERY_LENGTH``; once
+    the table has ``MAX_MISSES`` rows only queries already in it are counted.
+    """
+    key = query.key[: SearchMiss.QUERY_LENGTH].strip()
+    if not key:
+        return
+    now = timezone.now()
+    if SearchMiss.objects.filter(query=key).update(count=F("count") + 1, last_seen=now):
+        return
+    if SearchMiss.objects.count() >= MAX_MISSES:
+        logger.warning("SearchMiss is full (%d rows): not counting %r", MAX_MISSES, key)
+        return
+    try:
+        with transaction.atomic():
+            SearchMiss.objects.create(query=key, first_seen=now, last_seen=now)
+    except IntegrityError:  # another request counted the same query first
+        SearchMiss.objects.filter(query=key).update(count=F("count") + 1, last_seen=now)

@@ -1,0 +1,262 @@
+"""
+The search index on PostgreSQL: weighted tsvectors with GIN indexes.
+
+``SearchDocument`` holds one row per published lesson, with two stored vectors:
+``head_vector`` (title A, headings B) for the first tier of results and
+``search_vector`` (+ body C) for all of them, each with a GIN index.
+``SearchSection`` holds each h2/h3 part with its own vector, to pick the part a
+hit links to and to cut its snippet with ``ts_headline``.
+
+PostgreSQL's parser would read ``<b>`` in a lesson's text (code, mostly) as an HTML
+tag and drop it; ``text()`` hands it the text with ``TAG_GUARD`` in place of "<",
+so ``<script>`` is indexed and shown as the words it is, as on SQLite.
+
+Queries are built from parsed terms only (``tutorials.search_text.parse_query``):
+each term goes through ``websearch_to_tsquery`` (a phrase in double quotes), and
+the prefix term through ``to_tsquery`` with its words quoted as lexemes. Neither
+parser ever sees the raw text, so no input can be a tsquery syntax error.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable
+from functools import reduce
+
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+)
+from django.db import connection, transaction
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Cast, Replace
+
+from .models import SearchDocument, SearchSection
+from .search_text import MATCH_END, MATCH_START, TAG_GUARD, Entry, Query, Term
+
+CONFIG = "english"
+# SearchRank's weights for D, C, B, A: body (C) counts a tenth of a title word (A).
+WEIGHTS = [0.0, 0.1, 0.4, 1.0]
+NORMALIZATION = 1  # divide by 1 + log(length): long lessons do not win by length alone
+# ts_rank reads each whole vector (a lesson's is ~5 kB, compressed out of line): rank
+# fewer candidates than SQLite's bm25 does.
+RANK_CAP = 200
+SNIPPET_WORDS = (12, 24)  # MinWords, MaxWords
+
+
+def _term_query(term: Term) -> SearchQuery:
+    if term.prefix:
+        # Words are letters and digits only, so quoting them makes valid lexemes.
+        lexemes = " <-> ".join(f"'{word}'" for word in term.words)
+        return SearchQuery(f"{lexemes}:*", search_type="raw", config=CONFIG)
+    return SearchQuery('"' + " ".join(term.words) + '"', search_type="websearch", config=CONFIG)
+
+
+def tsquery(query: Query, mode: str) -> SearchQuery:
+    """``query``'s terms ANDed (``mode="all"``) or ORed, minus its excluded terms."""
+    combine = operator.and_ if mode == "all" else operator.or_
+    result = reduce(combine, (_term_query(t) for t in query.terms))
+    for term in query.excluded:
+        result &= ~_term_query(Term(term.words))
+    return result
+
+
+# Writing ------------------------------------------------------------------------
+
+
+def text(field: str) -> Replace:
+    """A text column as PostgreSQL's parser should read it: "<" is not a tag."""
+    return Replace(F(field), Value("<"), Value(TAG_GUARD), output_field=TextField())
+
+
+def _vector(field: str, weight: str) -> SearchVector:
+    return SearchVector(text(field), weight=weight, config=CONFIG)
+
+
+def _document_vectors() -> dict[str, SearchVector]:
+    head = _vector("title", "A") + _vector("headings", "B")
+    return {"head_vector": head, "search_vector": head + _vector("body", "C")}
+
+
+def _section_vector() -> SearchVector:
+    return _vector("heading", "B") + _vector("body", "C")
+
+
+def _unguard(marked: str | None) -> str | None:
+    return marked.replace(TAG_GUARD, "<") if marked is not None else None
+
+
+def _insert(entries: Iterable[Entry]) -> list[int]:
+    entries = list(entries)
+    SearchDocument.objects.bulk_create(
+        SearchDocument(
+            tutorial_id=e.tutorial_id,
+            title=e.title,
+            title_key=e.title_key,
+            headings=e.headings,
+            body=e.body,
+        )
+        for e in entries
+    )
+    SearchSection.objects.bulk_create(
+        (
+            SearchSection(
+                document_id=e.tutorial_id,
+                position=s.position,
+                anchor=s.anchor,
+                heading=s.heading,
+                body=s.text,
+            )
+            for e in entries
+            for s in e.sections
+        ),
+        batch_size=1000,
+    )
+    return [e.tutorial_id for e in entries]
+
+
+def replace(tutorial_id: int, entry: Entry | None) -> None:
+    """Replace one lesson's rows with ``entry``, or just delete them if None."""
+    with transaction.atomic():
+        SearchDocument.objects.filter(pk=tutorial_id).delete()  # sections cascade
+        if entry is not None:
+            _insert([entry])
+            SearchDocument.objects.filter(pk=tutorial_id).update(**_document_vectors())
+            SearchSection.objects.filter(document_id=tutorial_id).update(
+                search_vector=_section_vector()
+            )
+
+
+def replace_all(entries: Iterable[Entry]) -> None:
+    """Empty the index and fill it with ``entries``, in one transaction."""
+    with transaction.atomic():
+        SearchSection.objects.all().delete()
+        SearchDocument.objects.all().delete()
+        _insert(entries)
+        SearchDocument.objects.update(**_document_vectors())
+        SearchSection.objects.update(search_vector=_section_vector())
+        with connection.cursor() as cursor:
+            # Every row is new: fresh statistics keep the planner on the GIN indexes.
+            tables = f"{SearchDocument._meta.db_table}, {SearchSection._meta.db_table}"
+            cursor.execute(f"ANALYZE {tables}")
+
+
+def indexed_ids() -> set[int]:
+    return set(SearchDocument.objects.values_list("pk", flat=True))
+
+
+def count() -> int:
+    return SearchDocument.objects.count()
+
+
+# Searching ----------------------------------------------------------------------
+
+
+def exact_title(query: Query) -> list[int]:
+    """Lessons whose whole title is the query's text."""
+    if not query.key:
+        return []
+    matches = SearchDocument.objects.filter(title_key=query.key, tutorial__published=True)
+    return list(matches.values_list("pk", flat=True))
+
+
+def ranked(
+    query: Query, mode: str, headings_only: bool, limit: int, cap: int, exclude: Iterable[int]
+) -> list[int]:
+    """Ids of the lessons matching ``query``, best first by weighted ts_rank.
+
+    ``headings_only`` searches title and headings only. The rank is computed for
+    the ``cap`` newest matching lessons at most, as on SQLite.
+    """
+    field = "head_vector" if headings_only else "search_vector"
+    search = tsquery(query, mode)
+    candidates = (
+        SearchDocument.objects.filter(**{field: search})
+        # Entries the receivers never removed (a raw SQL delete) take no place.
+        .filter(tutorial__published=True, tutorial__section__isnull=False)
+        .exclude(pk__in=list(exclude))
+        .order_by("-pk")
+        .values("pk")[:cap]
+    )
+    rows = (
+        SearchDocument.objects.filter(pk__in=candidates)
+        .annotate(rank=SearchRank(F(field), search, weights=WEIGHTS, normalization=NORMALIZATION))
+        .order_by("-rank", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return list(rows)
+
+
+def details(query: Query, ids: list[int]) -> dict[int, dict[str, str]]:
+    """For each lesson in ``ids``: its title with matches marked, and the section
+    that matches the query's words best (its introduction if none does).
+
+    Two queries: the candidate sections with their rank, then ``ts_headline`` for
+    the chosen ones only (it parses the whole text, so it is not run for others).
+    """
+    search = tsquery(Query(query.terms), "any")
+    candidates = (
+        SearchSection.objects.filter(document_id__in=ids)
+        .filter(Q(position=0) | Q(search_vector=search))
+        .annotate(rank=SearchRank(F("search_vector"), search, weights=WEIGHTS))
+        .order_by()
+        .values_list("pk", "document_id", "position", "rank")
+    )
+    best: dict[int, tuple[tuple[float, int], int]] = {}
+    for pk, document_id, position, rank in candidates:
+        score = (rank, -position)  # the best rank, then the earliest section
+        if document_id not in best or score > best[document_id][0]:
+            best[document_id] = (score, pk)
+    marks = {"start_sel": MATCH_START, "stop_sel": MATCH_END, "config": CONFIG}
+    min_words, max_words = SNIPPET_WORDS
+    rows = (
+        SearchSection.objects.filter(pk__in=[pk for _, pk in best.values()])
+        .annotate(
+            marked_title=SearchHeadline(
+                text("document__title"), search, highlight_all=True, **marks
+            ),
+            marked_heading=SearchHeadline(text("heading"), search, highlight_all=True, **marks),
+            snippet=SearchHeadline(
+                text("body"), search, min_words=min_words, max_words=max_words, **marks
+            ),
+        )
+        .order_by()
+        .values_list("document_id", "anchor", "body", "marked_title", "marked_heading", "snippet")
+    )
+    return {
+        document_id: {
+            "title": _unguard(title),
+            "anchor": anchor,
+            "heading": _unguard(heading),
+            "snippet": _with_ellipses(_unguard(snippet), body),
+        }
+        for document_id, anchor, body, title, heading, snippet in rows
+    }
+
+
+def _with_ellipses(snippet: str | None, body: str) -> str:
+    """Mark where ts_headline cut the text, as FTS5's snippet() does."""
+    if snippet is None:
+        return body[:200] + ("…" if len(body) > 200 else "")
+    text = snippet.replace(MATCH_START, "").replace(MATCH_END, "")
+    start = body.find(text)
+    if start > 0:
+        snippet = "…" + snippet
+    if start < 0 or start + len(text) < len(body):
+        snippet += "…"
+    return snippet
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Everything the index holds, as plain data (vectors as text)."""
+    documents = SearchDocument.objects.order_by("pk").values_list(
+        "pk", "title", "title_key", "headings", "body",
+        Cast("head_vector", TextField()), Cast("search_vector", TextField()),
+    )  # fmt: skip
+    sections = SearchSection.objects.order_by("document_id", "position").values_list(
+        "document_id", "position", "anchor", "heading", "body",
+        Cast("search_vector", TextField()),
+    )  # fmt: skip
+    return {"documents": list(documents), "sections": list(sections)}
