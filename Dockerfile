@@ -5,7 +5,7 @@
 #       sh -c 'python manage.py migrate --noinput && python manage.py sync_content'   # release
 #   docker run -d --env-file site.env -p 8000:8000 signals-tutorial                    # serve
 #
-# docs/deploying.md explains the environment (config/production.env.example) and
+# The README's "Deploying" section explains the environment (config/production.env.example) and
 # running several containers behind a load balancer. The build runs the same Makefile
 # targets as CI (install, collectstatic, check), so what the image does is tested.
 # Nothing secret is baked in: settings come from the environment at run time.
@@ -34,7 +34,7 @@ RUN make collectstatic check \
 # --- runtime: the virtualenv and the code, run as an unprivileged user ---------------
 FROM python:3.11-slim AS runtime
 
-# bubblewrap sandboxes the code samples learners run (tutorials/runner/README.md).
+# bubblewrap sandboxes the code samples learners run (README: "Runnable code samples").
 RUN apt-get update \
     && apt-get install -y --no-install-recommends bubblewrap \
     && rm -rf /var/lib/apt/lists/* \

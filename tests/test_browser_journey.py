@@ -58,7 +58,7 @@ def test_learner_journey_search_copy_theme_progress_and_phone_menu(page, context
 
     # Copy a code block: the clipboard holds exactly the code.
     context.grant_permissions(["clipboard-read", "clipboard-write"])
-    block = page.locator(".lesson-body .highlight").first
+    block = page.locator(".lesson-body > .highlight").first  # a plain block, not a runnable sample
     code = block.locator("pre").inner_text().rstrip("\n")
     button = block.get_by_role("button", name="Copy code")
     button.click()

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 SECTION = "title: Django Signals\nslug: django-signals\norder: 1\ndescription: The course.\n"
 
 
-def lesson(title="Signals home", slug="signals-home", order=1, body="## Intro\n\nHello.\n", extra=""):
+def lesson(
+    title="Signals home", slug="signals-home", order=1, body="## Intro\n\nHello.\n", extra=""
+):
     return (
         f"---\ntitle: {title}\nslug: {slug}\norder: {order}\nsummary: About {title}.\n{extra}---\n"
         f"{body}"
@@ -40,7 +42,10 @@ class SyncFailed(Exception):
 @pytest.fixture
 def course(content_dir: Path) -> Path:
     write(content_dir / "01-signals" / "_section.yml", SECTION)
-    write(content_dir / "01-signals" / "home.md", lesson(body="## Intro\n\nSee [custom](custom.md).\n"))
+    write(
+        content_dir / "01-signals" / "home.md",
+        lesson(body="## Intro\n\nSee [custom](custom.md).\n"),
+    )
     write(content_dir / "01-signals" / "custom.md", lesson("Custom signals", "custom-signals", 2))
     return content_dir
 
@@ -111,7 +116,9 @@ def test_file_that_comes_back_is_published_again(course):
 
 
 def test_draft_front_matter_keeps_a_lesson_unpublished(course):
-    write(course / "01-signals" / "draft.md", lesson("Draft", "draft", 3, extra="published: false\n"))
+    write(
+        course / "01-signals" / "draft.md", lesson("Draft", "draft", 3, extra="published: false\n")
+    )
     sync(course)
     assert Tutorial.objects.get(slug="draft").published is False
 
@@ -125,7 +132,11 @@ BAD_FILES = {
     "unknown key": (lesson(extra="titel: typo\n"), "unknown key 'titel'", None),
     "bad order": (lesson(order="first"), "'order' must be a whole number", None),
     "bad reference": (lesson(extra="references:\n  - title: x\n"), "reference 1", None),
-    "broken link": (lesson("Links", "links", body="Intro\n\nSee [nope](nope.md).\n"), "link to 'nope.md'", 9),
+    "broken link": (
+        lesson("Links", "links", body="Intro\n\nSee [nope](nope.md).\n"),
+        "link to 'nope.md'",
+        9,
+    ),
 }
 
 
@@ -155,7 +166,10 @@ def test_duplicate_slug_is_reported_and_the_first_lesson_kept(course):
     write(course / "01-signals" / "zz-copy.md", lesson("Copy", "signals-home", 5))
     with pytest.raises(SyncFailed) as failure:
         sync(course)
-    assert "zz-copy.md: duplicate slug 'signals-home' (also in 01-signals/home.md)" in failure.value.err
+    assert (
+        "zz-copy.md: duplicate slug 'signals-home' (also in 01-signals/home.md)"
+        in failure.value.err
+    )
     assert Tutorial.objects.get(slug="signals-home").title == "Signals home"
 
 
@@ -163,7 +177,9 @@ def test_lesson_in_a_folder_without_section_file_is_an_unknown_section(course):
     write(course / "99-orphans" / "orphan.md", lesson("Orphan", "orphan"))
     with pytest.raises(SyncFailed) as failure:
         sync(course)
-    assert "99-orphans/orphan.md: unknown section: no _section.yml in 99-orphans/" in failure.value.err
+    assert (
+        "99-orphans/orphan.md: unknown section: no _section.yml in 99-orphans/" in failure.value.err
+    )
 
 
 def test_broken_section_file_is_reported_with_its_line(course):
@@ -205,7 +221,10 @@ def test_admin_edit_is_not_overwritten_when_the_file_changed_too(course):
     custom = Tutorial.objects.get(slug="custom-signals")
     custom.body_markdown = "Edited in admin.\n"
     custom.save()
-    write(course / "01-signals" / "custom.md", lesson("Custom signals", "custom-signals", 2, body="From file.\n"))
+    write(
+        course / "01-signals" / "custom.md",
+        lesson("Custom signals", "custom-signals", 2, body="From file.\n"),
+    )
     with pytest.raises(SyncFailed) as failure:
         sync(course)
     assert "conflict: 01-signals/custom.md" in failure.value.err
@@ -218,7 +237,10 @@ def test_force_takes_the_files_version_over_an_admin_edit(course):
     custom = Tutorial.objects.get(slug="custom-signals")
     custom.body_markdown = "Edited in admin.\n"
     custom.save()
-    write(course / "01-signals" / "custom.md", lesson("Custom signals", "custom-signals", 2, body="From file.\n"))
+    write(
+        course / "01-signals" / "custom.md",
+        lesson("Custom signals", "custom-signals", 2, body="From file.\n"),
+    )
     out, _ = sync(course, "--force")
     assert "1 updated" in out
     custom.refresh_from_db()

@@ -49,7 +49,9 @@ def test_javascript_links_are_neutralised():
 
 
 def test_event_handler_attributes_are_stripped():
-    html = render('<img src="x.png" onerror="alert(1)">\n\n<a href="/x" onclick="evil()">x</a>\n').html
+    html = render(
+        '<img src="x.png" onerror="alert(1)">\n\n<a href="/x" onclick="evil()">x</a>\n'
+    ).html
     assert "onerror" not in html
     assert "onclick" not in html
     assert "<img" in html
@@ -65,7 +67,7 @@ def test_iframes_styles_and_forms_are_stripped():
 
 
 def test_attr_list_cannot_add_event_handlers():
-    html = render("## Title {: onclick=\"alert(1)\" }\n").html
+    html = render('## Title {: onclick="alert(1)" }\n').html
     assert "onclick" not in html
 
 

@@ -20,7 +20,9 @@ def test_saving_a_lesson_stores_rendered_html_toc_and_reading_time():
 
 def test_serving_a_lesson_does_no_markdown_work(client):
     make_tutorial(make_section(slug="s"), slug="l")
-    with mock.patch("tutorials.markdown.render", side_effect=AssertionError("rendered per request")):
+    with mock.patch(
+        "tutorials.markdown.render", side_effect=AssertionError("rendered per request")
+    ):
         response = client.get("/s/l/")
     assert response.status_code == 200
 

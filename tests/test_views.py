@@ -58,7 +58,12 @@ def test_lesson_shows_references(client):
     make_tutorial(
         make_section(slug="refs"),
         slug="with-refs",
-        references=[{"title": "Signals docs", "url": "https://docs.djangoproject.com/en/5.2/topics/signals/"}],
+        references=[
+            {
+                "title": "Signals docs",
+                "url": "https://docs.djangoproject.com/en/5.2/topics/signals/",
+            }
+        ],
     )
     html = client.get("/refs/with-refs/").content.decode()
     assert 'href="https://docs.djangoproject.com/en/5.2/topics/signals/"' in html

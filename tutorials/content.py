@@ -303,9 +303,7 @@ def _lesson_url(section: SectionFile, lesson: LessonFile) -> str:
     return f"/{section.slug}/{lesson.slug}/"
 
 
-def _broken_links(
-    lesson: LessonFile, urls: dict[str, str], seen: set[str]
-) -> list[ContentError]:
+def _broken_links(lesson: LessonFile, urls: dict[str, str], seen: set[str]) -> list[ContentError]:
     errors = []
     for offset, line in enumerate(lesson.body.splitlines()):
         for href in _LINK_RE.findall(line):

@@ -95,10 +95,12 @@ class Tutorial(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, resolve_link: markdown.LinkResolver | None = None, **kwargs) -> None:
+        self.render(resolve_link)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
-        return reverse(
-            "tutorials:lesson", kwargs={"section": self.section.slug, "slug": self.slug}
-        )
+        return reverse("tutorials:lesson", kwargs={"section": self.section.slug, "slug": self.slug})
 
     def content_hash(self) -> str:
         """A fingerprint of what an author or admin edits, to detect admin changes."""
@@ -127,10 +129,6 @@ class Tutorial(models.Model):
         self.toc = rendered.toc
         self.reading_minutes = rendered.reading_minutes
         return rendered
-
-    def save(self, *args, resolve_link: markdown.LinkResolver | None = None, **kwargs) -> None:
-        self.render(resolve_link)
-        super().save(*args, **kwargs)
 
 
 def database_link_resolver(source_path: str) -> markdown.LinkResolver:

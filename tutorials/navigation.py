@@ -60,7 +60,11 @@ class Roadmap:
 
     def find(self, section_slug: str, slug: str) -> LessonLink | None:
         return next(
-            (l for l in self.lessons if l.section_slug == section_slug and l.slug == slug),
+            (
+                item
+                for item in self.lessons
+                if item.section_slug == section_slug and item.slug == slug
+            ),
             None,
         )
 

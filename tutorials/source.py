@@ -16,4 +16,7 @@ def highlighted_source(name: str) -> dict[str, str]:
     path = SOURCES[name]
     code = path.read_text(encoding="utf-8")
     formatter = HtmlFormatter(cssclass="highlight", wrapcode=True, linenos=False)
-    return {"filename": f"tutorials/{path.name}", "source_html": highlight(code, PythonLexer(), formatter)}
+    return {
+        "filename": f"tutorials/{path.name}",
+        "source_html": highlight(code, PythonLexer(), formatter),
+    }
