@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
+from django.utils.functional import lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -234,6 +236,18 @@ CACHES["pages"] = {
     "OPTIONS": {"MAX_ENTRIES": 2_000},
 }
 PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "3600"))  # 0 turns it off
+
+# django-bootstrap5 renders Bootstrap's tags ({% bootstrap_css %}, {% bootstrap_javascript %})
+# from these URLs: our own trimmed build in static/, never a CDN. Lazy, so the hashed
+# name comes from the staticfiles manifest when a page is rendered.
+_static = lazy(static, str)
+BOOTSTRAP5 = {
+    "css_url": {"url": _static("vendor/bootstrap/bootstrap.site.min.css")},
+    "javascript_url": {
+        "url": _static("vendor/bootstrap/bootstrap.offcanvas.min.js"),
+        "defer": True,
+    },
+}
 
 # Where lessons live on disk; sync_content reads it.
 CONTENT_DIR = Path(os.environ.get("DJANGO_CONTENT_DIR", BASE_DIR / "content"))

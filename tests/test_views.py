@@ -170,3 +170,13 @@ def test_signals_source_page_shows_the_sites_own_receivers(client):
     html = client.get("/source/signals/").content.decode()
     assert "tutorials/signals.py" in html
     assert '<div class="highlight">' in html
+
+
+def test_bootstrap_comes_from_django_bootstrap5_tags_pointing_at_local_static(client, course):
+    html = client.get("/").content.decode()
+    css = re.search(
+        r'<link href="(/static/vendor/bootstrap/bootstrap\.site\.min\.[0-9a-f]{12}\.css)"', html
+    )
+    js = re.search(r'<script src="(/static/vendor/bootstrap/[^"]+\.js)" defer>', html)
+    assert css and js, "Bootstrap must be served from static/ with hashed names"
+    assert "cdn.jsdelivr.net" not in html
