@@ -216,7 +216,8 @@ def test_check_fails_on_a_broken_file(course):
     assert Tutorial.objects.count() == 0
 
 
-def test_admin_edit_is_not_overwritten_when_the_file_changed_too(course):
+def edit_in_admin_and_in_file(course: Path) -> Tutorial:
+    """Sync, then change the same lesson both in admin and in its file."""
     sync(course)
     custom = Tutorial.objects.get(slug="custom-signals")
     custom.body_markdown = "Edited in admin.\n"
@@ -225,6 +226,11 @@ def test_admin_edit_is_not_overwritten_when_the_file_changed_too(course):
         course / "01-signals" / "custom.md",
         lesson("Custom signals", "custom-signals", 2, body="From file.\n"),
     )
+    return custom
+
+
+def test_admin_edit_is_not_overwritten_when_the_file_changed_too(course):
+    custom = edit_in_admin_and_in_file(course)
     with pytest.raises(SyncFailed) as failure:
         sync(course)
     assert "conflict: 01-signals/custom.md" in failure.value.err
@@ -233,14 +239,7 @@ def test_admin_edit_is_not_overwritten_when_the_file_changed_too(course):
 
 
 def test_force_takes_the_files_version_over_an_admin_edit(course):
-    sync(course)
-    custom = Tutorial.objects.get(slug="custom-signals")
-    custom.body_markdown = "Edited in admin.\n"
-    custom.save()
-    write(
-        course / "01-signals" / "custom.md",
-        lesson("Custom signals", "custom-signals", 2, body="From file.\n"),
-    )
+    custom = edit_in_admin_and_in_file(course)
     out, _ = sync(course, "--force")
     assert "1 updated" in out
     custom.refresh_from_db()
