@@ -111,18 +111,22 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
     sys.exit(f"The site did not answer at {url}")
 
 
+ATTEMPTS = 3  # Lighthouse sometimes loses its trace on a busy machine (NO_NAVSTART)
+
+
 def lighthouse(url: str, out: Path) -> dict:
-    subprocess.run(
-        [
-            "node", str(LIGHTHOUSE), url,
-            "--output=json", f"--output-path={out}", "--quiet",
-            f"--only-categories={','.join(CATEGORIES)}",
-            f"--chrome-flags={CHROME_FLAGS}",
-        ],
-        env={**os.environ, "CHROME_PATH": CHROMIUM},
-        check=True,
-    )  # fmt: skip
-    return json.loads(out.read_text(encoding="utf-8"))
+    command = [
+        "node", str(LIGHTHOUSE), url,
+        "--output=json", f"--output-path={out}", "--quiet",
+        f"--only-categories={','.join(CATEGORIES)}",
+        f"--chrome-flags={CHROME_FLAGS}",
+    ]  # fmt: skip
+    for attempt in range(1, ATTEMPTS + 1):
+        done = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROMIUM})
+        if done.returncode == 0:
+            return json.loads(out.read_text(encoding="utf-8"))
+        print(f"Lighthouse failed (exit {done.returncode}), attempt {attempt} of {ATTEMPTS}")
+    sys.exit("Lighthouse failed every attempt; no scores to report.")
 
 
 def page_transfer_kb(report: dict, kind: str | None = None) -> float:
