@@ -82,3 +82,8 @@ def test_admin_edit_renders_the_new_body(staff_client, lesson):
     assert response.status_code == 302, response.content.decode()[:2000]
     lesson.refresh_from_db()
     assert '<h2 id="changed-heading">' in lesson.body_html
+
+
+def test_change_form_loads_the_pygments_styles_for_the_preview(staff_client, lesson):
+    html = staff_client.get(f"/admin/tutorials/tutorial/{lesson.pk}/change/").content.decode()
+    assert "/static/css/pygments." in html

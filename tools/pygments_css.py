@@ -70,7 +70,11 @@ def stylesheet() -> str:
     for mode, name in (("light", LIGHT_STYLE), ("dark", DARK_STYLE)):
         formatter = HtmlFormatter(style=name)
         parts.append(f"/* {mode}: {name} */\n")
-        scope = f'[data-bs-theme="{mode}"] .highlight'
+        scope = [f'[data-bs-theme="{mode}"] .highlight']
+        if mode == "light":
+            # The admin's rendered preview of a lesson (TutorialAdmin) has no Bootstrap
+            # colour mode; the light style sets its own background, so it reads in both.
+            scope.append(".lesson-preview .highlight")
         # Background and tokens only: the site shows no line numbers, and Pygments'
         # line-number rules are unscoped, so the dark ones would leak into light mode.
         rules = formatter.get_background_style_defs(scope) + formatter.get_token_style_defs(scope)

@@ -44,6 +44,9 @@ class TutorialAdmin(admin.ModelAdmin):
         ),
     ]
 
+    class Media:
+        css = {"all": ["css/pygments.css"]}  # highlights the code in the rendered preview
+
     @admin.display(boolean=True, description="from file")
     def from_file(self, obj: Tutorial) -> bool:
         return bool(obj.source_path)
