@@ -263,5 +263,10 @@ LOGGING = {
     "filters": {"one_line_security": {"()": "tutorials.logfilters.SecurityWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_security"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
+    "loggers": {
+        # Django's default config gives "django" a console handler of its own (with
+        # DEBUG on); this one replaces it, so each line is printed once, not twice.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.security.DisallowedHost": {"level": "ERROR"},
+    },
 }
