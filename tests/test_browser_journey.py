@@ -99,7 +99,10 @@ def test_learner_journey_search_copy_theme_progress_and_phone_menu(page, context
     menu = page.locator("#roadmap-menu")
     expect(menu).to_be_visible()
     expect(menu.locator("a[aria-current='page']")).to_be_visible()
-    assert page.evaluate("document.getElementById('roadmap-menu').contains(document.activeElement)")
+    # Focus moves into the menu when its opening transition ends: wait for it (or time out).
+    page.wait_for_function(
+        "document.getElementById('roadmap-menu').contains(document.activeElement)", timeout=5000
+    )
     page.keyboard.press("Escape")
     expect(menu).not_to_be_visible()
     expect(menu_button).to_be_focused()
