@@ -2,7 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from tutorials import views
 from tutorials.sitemaps import SITEMAPS, robots_txt
@@ -12,6 +15,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots-txt"),
+    # Browsers ask for /favicon.ico whatever the page says; answer with the real icon.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"), permanent=True),
+    ),
     path("run/", include("tutorials.runner.urls")),
     path("", include("tutorials.urls")),
 ]

@@ -180,3 +180,9 @@ def test_bootstrap_comes_from_django_bootstrap5_tags_pointing_at_local_static(cl
     js = re.search(r'<script src="(/static/vendor/bootstrap/[^"]+\.js)" defer>', html)
     assert css and js, "Bootstrap must be served from static/ with hashed names"
     assert "cdn.jsdelivr.net" not in html
+
+
+def test_favicon_ico_redirects_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert re.match(r"/static/img/favicon\.[0-9a-f]{12}\.svg$", response["Location"])
