@@ -117,3 +117,20 @@ def test_external_links_get_noopener():
 def test_reading_time_grows_with_length():
     assert render("word " * 100).reading_minutes == 1
     assert render("word " * 2000).reading_minutes == 10
+
+
+def test_page_and_sample_check_agree_on_every_lesson_in_content():
+    """The renderer and the runner's check share one parser: same samples, same outputs."""
+    from django.conf import settings
+
+    from tutorials.content import load
+    from tutorials.runner.samples import extract_samples
+
+    lessons = load(settings.CONTENT_DIR).lessons
+    assert lessons
+    for lesson in lessons:
+        html = render(lesson.body).html
+        samples = extract_samples(lesson.body)
+        assert html.count('class="runnable"') == len(samples), lesson.path
+        with_output = [s for s in samples if s.expected_output is not None]
+        assert html.count('class="runnable-expected"') == len(with_output), lesson.path

@@ -27,6 +27,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
+from .fences import runnable_blocks
+
 WORDS_PER_MINUTE = 200  # a comfortable reading pace for technical prose
 
 # A link resolver maps a relative ``.md`` path (as written in the lesson) to the
@@ -49,11 +51,6 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-
-_FENCE_RE = re.compile(
-    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<code>.*?)^(?P=fence)[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
 
 
 @dataclass
@@ -92,31 +89,19 @@ class RunnableSamplePreprocessor(Preprocessor):
     """Turn ```` ```python run ```` (+ an optional ```` ```output ```` block) into HTML.
 
     Runs before the standard fenced-code extension, which handles every other fence.
+    Which blocks are samples is decided by ``fences.runnable_blocks``, the parser the
+    runner's sample check uses too.
     """
 
     def run(self, lines: list[str]) -> list[str]:
-        text = "\n".join(lines)
         out: list[str] = []
         pos = 0
-        while match := _FENCE_RE.search(text, pos):
-            info = match["info"].split()
-            if info[:2] != ["python", "run"]:
-                out.append(text[pos : match.end()])
-                pos = match.end()
-                continue
-            code = match["code"]
-            end = match.end()
-            expected = None
-            rest = text[end:]
-            following = _FENCE_RE.match(text, end + len(rest) - len(rest.lstrip()))
-            if following and following["info"].split()[:1] == ["output"]:
-                expected = following["code"]
-                end = following.end()
-            out.append(text[pos : match.start()])
-            out.append("\n\n" + self.md.htmlStash.store(_runnable_html(code, expected)) + "\n\n")
-            pos = end
-        out.append(text[pos:])
-        return "".join(out).split("\n")
+        for block in runnable_blocks(lines):
+            out += lines[pos : block.start]
+            html = _runnable_html(block.code, block.expected_output)
+            out += ["", self.md.htmlStash.store(html), ""]
+            pos = block.end
+        return out + lines[pos:]
 
 
 class LessonLinkTreeprocessor(Treeprocessor):

@@ -18,14 +18,12 @@ stripped from every line and trailing blank lines are ignored.
 """
 
 import difflib
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..fences import runnable_blocks
 from .result import STOP_MESSAGES, RunResult
-
-FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*?)[ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -47,53 +45,6 @@ class Sample:
         return f"block {self.number} (line {self.line})"
 
 
-@dataclass(frozen=True)
-class _Fence:
-    info: str
-    body: str
-    start: int  # 0-based index of the opening line
-    end: int  # 0-based index of the line after the closing fence
-
-
-def is_runnable_info(info: str) -> bool:
-    """Whether a fence info string marks a runnable sample (``python run``)."""
-    return info.split()[:2] == ["python", "run"]
-
-
-def is_output_info(info: str) -> bool:
-    words = info.split()
-    return bool(words) and words[0] == "output"
-
-
-def _fences(lines: list[str]) -> Iterable[_Fence]:
-    """Every fenced block, outermost only, with its body un-indented."""
-    i = 0
-    while i < len(lines):
-        match = FENCE_RE.match(lines[i])
-        if not match or (match["fence"][0] == "`" and "`" in match["info"]):
-            i += 1
-            continue
-        fence, indent = match["fence"], len(match["indent"])
-        body = []
-        j = i + 1
-        while j < len(lines):
-            closing = FENCE_RE.match(lines[j])
-            if (
-                closing
-                and not closing["info"]
-                and closing["fence"][0] == fence[0]
-                and len(closing["fence"]) >= len(fence)
-            ):
-                break
-            line = lines[j]
-            strip = min(indent, len(line) - len(line.lstrip(" \t")))
-            body.append(line[strip:])
-            j += 1
-        text = "\n".join(body)
-        yield _Fence(match["info"], text + "\n" if body else "", i, j + 1)
-        i = j + 1
-
-
 def extract_samples(markdown_text: str) -> list[Sample]:
     """
     Return the runnable samples of a lesson, in order.
@@ -101,20 +52,10 @@ def extract_samples(markdown_text: str) -> list[Sample]:
     Pass the whole file (front matter included) so that line numbers match
     what an author sees in an editor.
     """
-    lines = markdown_text.splitlines()
-    fences = list(_fences(lines))
-    samples = []
-    for position, fence in enumerate(fences):
-        if not is_runnable_info(fence.info):
-            continue
-        expected = None
-        if position + 1 < len(fences):
-            following = fences[position + 1]
-            between = lines[fence.end : following.start]
-            if is_output_info(following.info) and all(not line.strip() for line in between):
-                expected = following.body
-        samples.append(Sample(fence.body, expected, fence.start + 1, len(samples)))
-    return samples
+    return [
+        Sample(block.code, block.expected_output, block.start + 1, index)
+        for index, block in enumerate(runnable_blocks(markdown_text.splitlines()))
+    ]
 
 
 def normalize(text: str) -> str:
