@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from .clients import client_address
+
 KEY_PREFIX = "login-failures:"
 
 
@@ -27,21 +29,6 @@ def limit() -> int:
 def window() -> int:
     """How long a lock-out lasts after the last failure, in seconds."""
     return getattr(settings, "LOGIN_FAILURE_WINDOW", 15 * 60)
-
-
-def client_address(request: HttpRequest) -> str:
-    """
-    The client's IP address. Behind ``NUM_PROXIES`` trusted proxies it is the
-    entry of X-Forwarded-For that the outermost of them added; otherwise a
-    client could pick its own address by sending that header.
-    """
-    proxies = getattr(settings, "NUM_PROXIES", 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-min(proxies, len(hops))]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _key(request: HttpRequest) -> str:

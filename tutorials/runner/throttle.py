@@ -8,12 +8,12 @@ across web workers (with a shared cache such as Redis) and reset by themselves.
 """
 
 import contextlib
-import hashlib
 import time
 from collections.abc import Iterator
 
 from django.core.cache import cache
 
+from ..clients import client_key
 from . import limits as limits_module
 from .pool import Busy
 
@@ -21,9 +21,8 @@ MAX_PER_CLIENT = 1  # runs at once per client
 
 
 def client_id(request) -> str:
-    """Who is asking: the client address, hashed into a cache-safe key."""
-    address = request.META.get("REMOTE_ADDR") or "unknown"
-    return hashlib.sha256(address.encode()).hexdigest()[:32]
+    """Who is asking: the shared client identity (honours NUM_PROXIES), hashed."""
+    return client_key(request)
 
 
 def rate_limit(client: str) -> int | None:
