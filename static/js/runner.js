@@ -6,49 +6,17 @@
 // Strict CSP: no inline styles or scripts; everything is built with
 // createElement/textContent, and state is shown by toggling classes.
 
-const RUN_URL = document.querySelector('meta[name="runner-url"]')?.content || "/run/";
-const CSRF_URL = document.querySelector('meta[name="csrf-token-url"]')?.content || "/csrf-token/";
-const STATUS_URL = `${RUN_URL.replace(/\/$/, "")}/status/`;
+import { requestRun, runnerStatus } from "./run-client.js";
+
 // Signals Django sends for every model instance and class: hidden unless asked for.
 const NOISY_SIGNALS = new Set(["pre_init", "post_init", "class_prepared"]);
 const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
-
-let csrfToken = null;
-let statusPromise = null;
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function cookie(name) {
-  const prefix = `${name}=`;
-  for (const part of document.cookie.split(";")) {
-    const item = part.trim();
-    if (item.startsWith(prefix)) return decodeURIComponent(item.slice(prefix.length));
-  }
-  return null;
-}
-
-async function getCsrfToken(refresh = false) {
-  if (!refresh) {
-    csrfToken = csrfToken || cookie("csrftoken");
-    if (csrfToken) return csrfToken;
-  }
-  // Lesson pages are cached for everyone, so they cannot carry a per-visitor token.
-  const response = await fetch(CSRF_URL, { credentials: "same-origin" });
-  csrfToken = (await response.json()).token;
-  return csrfToken;
-}
-
-function runnerStatus() {
-  // Also starts the server's warm sandboxes, so the first run is fast.
-  statusPromise = statusPromise || fetch(STATUS_URL, { credentials: "same-origin" })
-    .then((response) => (response.ok ? response.json() : null))
-    .catch(() => null);
-  return statusPromise;
 }
 
 // Output as the expected-output check compares it.
@@ -233,24 +201,6 @@ function enhance(block, index) {
     if (lastTrace) renderTrace(trace, traceSummary, lastTrace.events, showAll.checked, lastTrace.cut);
   });
 
-  async function post(code, retry = true) {
-    const response = await fetch(RUN_URL, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        Accept: "application/json",
-        "X-CSRFToken": await getCsrfToken(),
-      },
-      body: JSON.stringify({ code }),
-    });
-    if (response.status === 403 && retry) {
-      await getCsrfToken(true); // an expired or missing token: fetch a new one once
-      return post(code, false);
-    }
-    return response;
-  }
-
   async function runCode() {
     if (running) return;
     running = true;
@@ -258,10 +208,10 @@ function enhance(block, index) {
     block.classList.add("runner-busy");
     status.textContent = "Running…";
     try {
-      const response = await post(textarea.value);
-      const data = await response.json().catch(() => ({}));
+      const response = await requestRun({ code: textarea.value });
+      const data = response.data;
       if (response.status === 429) {
-        const wait = response.headers.get("Retry-After") || "a few";
+        const wait = response.retryAfter || "a few";
         status.textContent = `${data.error || "The runner is busy."} Try again in ${wait} s.`;
         return;
       }
