@@ -57,7 +57,7 @@ if _PROXY_SSL_HEADER:
 # How many proxies append to X-Forwarded-For; 0 means REMOTE_ADDR is the client.
 NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancer and Docker health checks use HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # health checks, scrapes use HTTP
 SECURE_HSTS_SECONDS = int(
     os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")  # a year
 )
@@ -124,6 +124,8 @@ INSTALLED_APPS = [
 # refuse before anything reads the body, and the login throttle before a password
 # is checked.
 MIDDLEWARE = [
+    # First, so it logs and measures everything below, page-cache hits included.
+    "tutorials.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tutorials.middleware.PageCacheMiddleware",
@@ -249,6 +251,13 @@ BOOTSTRAP5 = {
     },
 }
 
+# The code runner (tutorials/runner/limits.py holds every default and its unit):
+# each RUNNER_<NAME> environment variable sets the setting of the same name,
+# e.g. RUNNER_MAX_CONCURRENCY=4. docs/deploying.md lists them all.
+from tutorials.runner.limits import from_environment as _runner_settings  # noqa: E402
+
+globals().update(_runner_settings(os.environ))
+
 # Where lessons live on disk; sync_content reads it.
 CONTENT_DIR = Path(os.environ.get("DJANGO_CONTENT_DIR", BASE_DIR / "content"))
 
@@ -256,17 +265,46 @@ CONTENT_DIR = Path(os.environ.get("DJANGO_CONTENT_DIR", BASE_DIR / "content"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# Logs: one line per event, with a timestamp, level, logger and request id
+# (tutorials/logformat.py); DJANGO_LOG_FORMAT=json for one JSON object per line.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+# The same exception (Redis unreachable…) is logged once per this many seconds.
+LOG_REPEAT_SECONDS = float(os.environ.get("DJANGO_LOG_REPEAT_SECONDS", "10"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "formatters": {"line": {"()": "tutorials.logformat.Formatter", "json": LOG_FORMAT == "json"}},
     # A refused request (bad Host, oversized body) is one log line, not a traceback.
-    "filters": {"one_line_security": {"()": "tutorials.logfilters.SecurityWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_security"]}},
+    "filters": {
+        "one_line_security": {"()": "tutorials.logfilters.SecurityWithoutTraceback"},
+        "repeated_exceptions": {
+            "()": "tutorials.logfilters.RepeatedExceptions",
+            "window": LOG_REPEAT_SECONDS,
+        },
+        "request_context": {"()": "tutorials.logformat.RequestContextFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["one_line_security", "repeated_exceptions", "request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's default config gives "django" a console handler of its own (with
         # DEBUG on); this one replaces it, so each line is printed once, not twice.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # runserver's own access line; RequestLogMiddleware writes a better one.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Metrics (tutorials/metrics.py) at /metrics: only for direct connections from
+# these networks (never through the balancer), or with this bearer token.
+METRICS_ALLOWED_NETWORKS = env_list("DJANGO_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+METRICS_TOKEN = os.environ.get("DJANGO_METRICS_TOKEN", "")

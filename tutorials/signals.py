@@ -18,11 +18,12 @@ page cache (``tutorials/pagecache.py``) once committed, after the index update. 
 """
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.signals import request_finished
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import pagecache, ratelimit, search
+from . import pagecache, ratelimit, requestlog, search
 from .models import Section, Tutorial
 
 
@@ -80,3 +81,13 @@ def on_logged_in(sender, request, user, **kwargs):
     """A successful login forgets the address's earlier failures."""
     if request is not None:
         ratelimit.clear(request)
+
+
+@receiver(request_finished, dispatch_uid="tutorials.signals.on_request_finished")
+def on_request_finished(sender, **kwargs):
+    """Forget the request id (tutorials/requestlog.py) once the response is closed.
+
+    Not in the middleware's own exit: Django logs a 4xx or 5xx after the
+    middleware has returned, and that line must carry the id too.
+    """
+    requestlog.forget_request_id()

@@ -1,10 +1,13 @@
 """
-The runner's limits, with their units.
+The runner's limits, with their units: the one place their defaults live.
 
 Each can be overridden by a Django setting of the same name prefixed with
-``RUNNER_`` (``RUNNER_WALL_TIMEOUT = 2``); ``current()`` reads them.
+``RUNNER_`` (``RUNNER_WALL_TIMEOUT = 2``); ``current()`` reads them. The
+settings module fills those settings from ``RUNNER_*`` environment variables
+with ``from_environment()``, so production needs no settings file of its own.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
 KIB = 1024
@@ -32,6 +35,16 @@ POOL_SIZE = 2  # warm sandboxes kept ready per web worker
 RATE_LIMIT = 30  # runs per client per RATE_WINDOW
 RATE_WINDOW = 60  # seconds
 RETRY_AFTER = 2  # seconds, sent with a 429
+MAX_PER_CLIENT = 1  # runs at once per client
+
+UID_BASE = 61000  # first uid used for sandboxes when the server runs as root
+UID_COUNT = 64  # uids available to all the server's processes together
+# None: the checkout's var/runner-locks (uids.lock_dir), so two checkouts on one
+# host never share slots, uid claims or the database template.
+LOCK_DIR = None
+REQUIRE_SANDBOX = None  # None: refuse unsandboxed runs whenever DEBUG is off
+BWRAP = None  # None: bwrap from PATH; "" turns bubblewrap off
+PACKAGES = ("django", "asgiref", "sqlparse")  # bound read-only into the sandbox
 
 
 @dataclass(frozen=True)
@@ -94,3 +107,82 @@ def setting(name: str, default=None):
     if not settings.configured:
         return default
     return getattr(settings, f"RUNNER_{name}", default)
+
+
+# Every RUNNER_* tunable and its default, by name without the prefix.
+DEFAULTS: dict[str, object] = {
+    "CODE_MAX_BYTES": CODE_MAX_BYTES,
+    "OUTPUT_MAX_BYTES": OUTPUT_MAX_BYTES,
+    "WALL_TIMEOUT": WALL_TIMEOUT,
+    "CPU_SECONDS": CPU_SECONDS,
+    "MEMORY_BYTES": MEMORY_BYTES,
+    "FILE_SIZE_BYTES": FILE_SIZE_BYTES,
+    "TMP_SIZE_BYTES": TMP_SIZE_BYTES,
+    "OPEN_FILES": OPEN_FILES,
+    "PROCESSES": PROCESSES,
+    "STARTUP_TIMEOUT": STARTUP_TIMEOUT,
+    "TRACE_MAX_EVENTS": TRACE_MAX_EVENTS,
+    "TRACE_MAX_RECEIVERS": TRACE_MAX_RECEIVERS,
+    "TRACE_REPR_CHARS": TRACE_REPR_CHARS,
+    "CHANNEL_MAX_BYTES": CHANNEL_MAX_BYTES,
+    "MAX_CONCURRENCY": MAX_CONCURRENCY,
+    "QUEUE_SIZE": QUEUE_SIZE,
+    "QUEUE_TIMEOUT": QUEUE_TIMEOUT,
+    "POOL_SIZE": POOL_SIZE,
+    "RATE_LIMIT": RATE_LIMIT,
+    "RATE_WINDOW": RATE_WINDOW,
+    "RETRY_AFTER": RETRY_AFTER,
+    "MAX_PER_CLIENT": MAX_PER_CLIENT,
+    "UID_BASE": UID_BASE,
+    "UID_COUNT": UID_COUNT,
+    "LOCK_DIR": LOCK_DIR,
+    "REQUIRE_SANDBOX": REQUIRE_SANDBOX,
+    "BWRAP": BWRAP,
+    "PACKAGES": PACKAGES,
+}
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    raise ValueError("expected 1/0, true/false, yes/no or on/off")
+
+
+def _parse_list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+# How an environment value becomes the setting; numbers follow their default's type.
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "LOCK_DIR": str,
+    "REQUIRE_SANDBOX": _parse_bool,
+    "BWRAP": str,
+    "PACKAGES": _parse_list,
+}
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, object]:
+    """
+    The ``RUNNER_*`` settings given in ``environ`` (e.g. ``os.environ``), parsed.
+
+    Only variables that are set (and not empty, except ``RUNNER_BWRAP``, where
+    empty means "no bubblewrap") are returned; the others keep the defaults
+    above. A value that does not parse raises ``ImproperlyConfigured`` naming it.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    found: dict[str, object] = {}
+    for name, default in DEFAULTS.items():
+        text = environ.get(f"RUNNER_{name}")
+        if text is None or (text.strip() == "" and name != "BWRAP"):
+            continue
+        parse = _PARSERS.get(name) or type(default)
+        try:
+            found[f"RUNNER_{name}"] = parse(text.strip())
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"RUNNER_{name}={text!r} is not valid ({error or 'expected a number'})."
+            ) from None
+    return found

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 
+from .. import metrics
 from . import limits as limits_module
 from .process import Sandbox
 from .result import STOP_ERROR, RunResult
@@ -72,6 +73,7 @@ class WarmPool:
         with self.condition:
             while self.ready:
                 sandbox = self.ready.popleft()
+                metrics.RUNNER_POOL_SIZE.dec()
                 self.condition.notify()
                 if sandbox.proc is not None and sandbox.proc.poll() is None:
                     return sandbox
@@ -98,6 +100,7 @@ class WarmPool:
                 self.starting -= 1
                 if ok and not self.closed:
                     self.ready.append(sandbox)
+                    metrics.RUNNER_POOL_SIZE.inc()
                     sandbox = None
             if sandbox is not None:
                 logger.warning("Code runner: a warm sandbox failed: %s", sandbox.startup_error)
@@ -108,6 +111,7 @@ class WarmPool:
         with self.condition:
             self.closed = True
             ready, self.ready = list(self.ready), deque()
+            metrics.RUNNER_POOL_SIZE.dec(len(ready))
             self.condition.notify_all()
         for sandbox in ready:
             sandbox.close()
@@ -159,6 +163,7 @@ class _Slots:
             if self.waiting >= queue_size:
                 raise Busy(retry_after)
             self.waiting += 1
+            metrics.RUNNER_QUEUE_DEPTH.inc()
         try:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -170,6 +175,7 @@ class _Slots:
         finally:
             with self.lock:
                 self.waiting -= 1
+                metrics.RUNNER_QUEUE_DEPTH.dec()
 
     def _try(self, count: int) -> int | None:
         directory = lock_dir()

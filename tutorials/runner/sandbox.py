@@ -48,7 +48,7 @@ SANDBOX_PYTHON = "/python"
 SANDBOX_PACKAGES = "/site-packages"
 SANDBOX_HARNESS = "/sandbox"
 SANDBOX_UID = 1000  # the uid the code sees inside its user namespace
-DEFAULT_PACKAGES = ("django", "asgiref", "sqlparse")
+DEFAULT_PACKAGES = limits_module.PACKAGES
 
 FALLBACK_WARNING = (
     "This code ran WITHOUT the bubblewrap sandbox (fallback mode): it was limited "

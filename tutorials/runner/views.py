@@ -13,6 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import metrics
 from . import limits as limits_module
 from . import pool, throttle
 from .sandbox import FALLBACK_WARNING, availability
@@ -45,14 +46,18 @@ def run(request: HttpRequest) -> JsonResponse:
     client = throttle.client_id(request)
     wait = throttle.rate_limit(client)
     if wait is not None:
+        metrics.record_refused_run()
         return _error("Too many runs; please wait a little.", 429, retry_after=wait)
     try:
         with throttle.client_slot(client):
             result = pool.run(code)
     except pool.Busy as busy:
+        metrics.record_refused_run()
         return _error("The code runner is busy; try again shortly.", 429, busy.retry_after)
     except pool.SandboxUnavailable:
+        metrics.record_refused_run()
         return _error("Running code is unavailable on this server right now.", 503)
+    metrics.record_run(result)
     return JsonResponse(result.to_dict())
 
 
