@@ -39,7 +39,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 preload_app = True
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # seconds a request may take
-graceful_timeout = 30  # seconds to finish in-flight requests on restart
+# seconds to finish in-flight requests on restart
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5  # seconds an idle connection is kept open
 
 # Recycle each worker after this many requests (jittered so they don't all restart

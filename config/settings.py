@@ -101,7 +101,7 @@ REQUEST_MAX_URL_LENGTH = 2048  # characters of path + query string
 
 # Admin login throttle (tutorials/ratelimit.py): failures per address, lock-out time.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
-LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
+LOGIN_FAILURE_WINDOW = int(os.environ.get("DJANGO_LOGIN_FAILURE_WINDOW", "900"))  # seconds
 
 INSTALLED_APPS = [
     "django.contrib.admin",
