@@ -41,7 +41,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
-# Security. Production values whenever DEBUG is off; the README's "Deploying" section lists the
+# Security. Production values whenever DEBUG is off; docs/deploying.md lists the
 # environment, and `DJANGO_DEBUG=0 manage.py check --deploy --fail-level WARNING`
 # passes with it. `make serve` turns the HTTPS-only parts off for plain-HTTP loopback.
 #
