@@ -13,11 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PY=$ROOT/.venv/bin/python
-DB=${DEPLOY_DB:-ops}
-RESTORE_DB=${DEPLOY_RESTORE_DB:-ops_restore}
+DB=${DEPLOY_DB:-test_deploy}
+RESTORE_DB=${DEPLOY_RESTORE_DB:-test_deploy_restore}
 PGHOST=${DEPLOY_PGHOST:-127.0.0.1}
 PGUSER=${DEPLOY_PGUSER:-postgres}
-REDIS=${DEPLOY_REDIS:-redis://127.0.0.1:6379/8}
+REDIS=${DEPLOY_REDIS:-redis://127.0.0.1:6379/1}  # flushed first
 read -r PORT_A PORT_B PORT_LB <<<"${DEPLOY_PORTS:-8181 8182 8188}"
 HOST=127.0.0.1:$PORT_LB
 LESSON_SLUG=signals-home
