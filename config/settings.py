@@ -126,6 +126,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tutorials.scheduling.ScheduledPublishingMiddleware",  # before the page cache: see it
     "tutorials.middleware.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "tutorials.middleware.SecurityHeadersMiddleware",

@@ -35,7 +35,10 @@ class TutorialAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     actions = ["publish", "unpublish", "rebuild_search_index"]
     fieldsets = [
-        (None, {"fields": ["section", "title", "slug", "order", "summary", "published"]}),
+        (
+            None,
+            {"fields": ["section", "title", "slug", "order", "summary", "published", "publish_at"]},
+        ),
         ("Body", {"fields": ["body_markdown", "references"]}),
         ("Preview", {"fields": ["preview"]}),
         (

@@ -65,6 +65,11 @@ class Tutorial(models.Model):
     body_markdown = models.TextField("body (Markdown)")
     references = models.JSONField(default=list, blank=True, help_text="[{title, url}, …]")
     published = models.BooleanField(default=True)
+    publish_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Publish automatically at this time (leave “published” unticked until then).",
+    )
 
     # Filled by save(): never edited by hand.
     body_html = models.TextField(editable=False, blank=True)

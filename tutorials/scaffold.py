@@ -19,7 +19,7 @@ from django.utils.text import slugify
 SECTION_FILE = "_section.yml"
 FRONT_MATTER_ORDER = re.compile(r"^order:\s*(\d+)\s*$", re.MULTILINE)
 
-SAMPLE = '''\
+SAMPLE = """\
 from django.db import models
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -32,9 +32,9 @@ def announce(sender, instance, created, **kwargs):
     print(f"post_save: {instance.text!r}, created={created}")
 
 Note.objects.create(text="hello")
-'''
+"""
 
-EXERCISE = '''\
+EXERCISE = """\
 from django.db import models
 from django.db.models.signals import post_save
 
@@ -44,14 +44,14 @@ class Note(models.Model):
 saved = []
 
 # Connect a receiver that appends each saved note's text to `saved`.
-'''
+"""
 
-CHECK = '''\
+CHECK = """\
 Note.objects.create(text="first")
 assert saved == ["first"], "Saving a Note should append its text to `saved` once."
-'''
+"""
 
-SOLUTION = '''\
+SOLUTION = """\
 from django.db import models
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -64,7 +64,7 @@ saved = []
 @receiver(post_save, sender=Note)
 def remember(sender, instance, **kwargs):
     saved.append(instance.text)
-'''
+"""
 
 
 class ScaffoldError(Exception):
@@ -172,7 +172,9 @@ Use `@receiver(post_save, sender=Note)` and append `instance.text`.
 """
 
 
-def new_lesson(content_dir: Path, section: str, title: str, *, run_sample: bool = True) -> NewLesson:
+def new_lesson(
+    content_dir: Path, section: str, title: str, *, run_sample: bool = True
+) -> NewLesson:
     """Create a draft lesson file in ``section``; raise ScaffoldError when it cannot."""
     title = title.strip()
     if not title:
@@ -190,4 +192,6 @@ def new_lesson(content_dir: Path, section: str, title: str, *, run_sample: bool 
     order = next_order(folder)
     output = sample_output(SAMPLE) if run_sample else None
     path.write_text(render(title, slug, order, output), encoding="utf-8")
-    return NewLesson(path=path, url=f"/{meta.get('slug', folder.name)}/{slug}/", slug=slug, order=order)
+    return NewLesson(
+        path=path, url=f"/{meta.get('slug', folder.name)}/{slug}/", slug=slug, order=order
+    )
