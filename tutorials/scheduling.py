@@ -55,7 +55,9 @@ class ScheduledPublishingMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.next_check = 0.0
+        # The first check waits one interval: a page's own query count stays fixed, and
+        # a process that has just started has just been deployed (or synced) anyway.
+        self.next_check = time.monotonic() + CHECK_INTERVAL
         self.lock = threading.Lock()
 
     def __call__(self, request):
