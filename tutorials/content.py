@@ -27,8 +27,8 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
-from . import markdown, schemas
-from .models import Section, Tutorial
+from . import markdown, revisions, schemas
+from .models import Section, Tutorial, TutorialRevision
 
 SECTION_FILE = "_section.yml"
 SLUG_RE = re.compile(r"^[-a-z0-9_]+$")
@@ -97,6 +97,7 @@ class SyncReport:
     unpublished: int = 0
     conflicts: list[str] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # admin edits kept as revisions by --force
 
     def summary(self) -> str:
         return (
@@ -467,6 +468,13 @@ def _sync_lesson(
         report.created += created
         report.updated += not created
         return
+    if row is not None and row.edited_since_sync:  # and force: keep the admin's edit
+        revision = revisions.keep_before_overwrite(row, "overwritten by sync_content --force")
+        report.kept.append(
+            f"{lesson.path}: the admin's version is kept as revision {revision.number}"
+            if revision
+            else f"{lesson.path}: the admin's version could not be kept"
+        )
     row = row or Tutorial()
     row.section = section
     row.title = lesson.title
@@ -480,7 +488,7 @@ def _sync_lesson(
     row.source_path = lesson.path
     row.source_hash = fingerprint
     row.synced_content_hash = row.content_hash()
-    with transaction.atomic():
+    with transaction.atomic(), revisions.attributed_to(TutorialRevision.FILE, "sync_content"):
         row.save(resolve_link=link_resolver(lesson.path, urls))
     if created:
         report.created += 1

@@ -232,3 +232,48 @@ class SearchSection(models.Model):
 
     def __str__(self) -> str:
         return self.heading or "(introduction)"
+
+
+class TutorialRevision(models.Model):
+    """
+    One saved state of a lesson, from admin, a file or a restore
+    (``tutorials/revisions.py``). Revisions are never edited; restoring one saves
+    the lesson, which records a new revision.
+    """
+
+    ADMIN, FILE, RESTORE, SCHEDULE, OTHER = "admin", "file", "restore", "schedule", "other"
+    SOURCES = [
+        (ADMIN, "edited in admin"),
+        (FILE, "synced from its file"),
+        (RESTORE, "restored"),
+        (SCHEDULE, "published on schedule"),
+        (OTHER, "saved by code"),
+    ]
+
+    tutorial = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="1 for the lesson's first revision.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    source = models.CharField(max_length=20, choices=SOURCES, default=OTHER)
+    author = models.CharField(max_length=150, blank=True, help_text="Who or what saved it.")
+    note = models.CharField(max_length=300, blank=True)
+    # The lesson as it was saved: what an author or admin edits.
+    section_slug = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    order = models.PositiveIntegerField(default=0)
+    summary = models.CharField(max_length=300, blank=True)
+    body_markdown = models.TextField()
+    references = models.JSONField(default=list, blank=True)
+    published = models.BooleanField(default=True)
+    publish_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tutorial", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tutorial", "number"], name="unique_revision_number_per_tutorial"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tutorial_id} revision {self.number}"

@@ -18,7 +18,8 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Tutorial
+from . import revisions
+from .models import Tutorial, TutorialRevision
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def publish_due(now: datetime.datetime | None = None) -> list[Tutorial]:
             tutorial.published = True
             if in_sync and tutorial.synced_content_hash:
                 tutorial.synced_content_hash = tutorial.content_hash()
-            tutorial.save()
+            with revisions.attributed_to(TutorialRevision.SCHEDULE, "publish_scheduled"):
+                tutorial.save()
         logger.info("published %s (scheduled for %s)", tutorial.source_path or tutorial.pk,
                     tutorial.publish_at.isoformat())  # fmt: skip
         published.append(tutorial)
