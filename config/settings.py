@@ -252,6 +252,9 @@ BOOTSTRAP5 = {
 
 # Where lessons live on disk; sync_content reads it.
 CONTENT_DIR = Path(os.environ.get("DJANGO_CONTENT_DIR", BASE_DIR / "content"))
+# "Edit this page" on lessons: a URL with {path} (the file, relative to CONTENT_DIR), e.g.
+# https://github.com/you/site/edit/main/content/{path}. Empty hides the link.
+CONTENT_EDIT_URL = os.environ.get("DJANGO_CONTENT_EDIT_URL", "")
 
 # Refuse oversized requests early (bytes).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024

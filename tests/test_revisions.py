@@ -60,9 +60,10 @@ def test_admin_edit_diff_and_restore(staff_client):
     page = staff_client.get(f"/admin/tutorials/tutorial/{tutorial.pk}/revisions/")
     html = page.content.decode()
     assert page.status_code == 200 and "edited in admin" in html and "editor" in html
-    assert f"/admin/tutorials/tutorial/{tutorial.pk}/revisions/" in staff_client.get(
-        f"/admin/tutorials/tutorial/{tutorial.pk}/change/"
-    ).content.decode()
+    assert (
+        f"/admin/tutorials/tutorial/{tutorial.pk}/revisions/"
+        in staff_client.get(f"/admin/tutorials/tutorial/{tutorial.pk}/change/").content.decode()
+    )
 
     diff = staff_client.get(f"/admin/tutorials/tutorial/{tutorial.pk}/revisions/diff/?a=1&b=2")
     html = diff.content.decode()

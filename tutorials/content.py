@@ -27,7 +27,7 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
-from . import markdown, revisions, schemas
+from . import githistory, markdown, pagecache, revisions, schemas
 from .models import Section, Tutorial, TutorialRevision
 
 SECTION_FILE = "_section.yml"
@@ -417,8 +417,10 @@ def sync(
         lesson.path: _lesson_url(sections[lesson.section_path], lesson)
         for lesson in content.lessons
     }
+    changed_at = {} if dry_run else githistory.last_changed(content_dir)
     for lesson in content.lessons:
-        _sync_lesson(lesson, section_rows[lesson.section_path], urls, report, force, dry_run)
+        _sync_lesson(lesson, section_rows[lesson.section_path], urls, report, force, dry_run,
+                     changed_at.get(lesson.path))  # fmt: skip
 
     gone = Tutorial.objects.exclude(source_path="").exclude(source_path__in=content.seen_paths)
     for tutorial in gone.filter(published=True):
@@ -448,6 +450,7 @@ def _sync_lesson(
     report: SyncReport,
     force: bool,
     dry_run: bool,
+    changed_at: datetime.datetime | None = None,
 ) -> None:
     fingerprint = _fingerprint(lesson, urls)
     row = Tutorial.objects.filter(source_path=lesson.path).first()
@@ -457,6 +460,10 @@ def _sync_lesson(
     created = row is None
     if row is not None and row.source_hash == fingerprint and row.source_path == lesson.path:
         report.unchanged += 1
+        if changed_at and row.source_updated_at != changed_at and not dry_run:
+            # Same text, newer history (a fresh clone, a rebase): only the date shown moves.
+            Tutorial.objects.filter(pk=row.pk).update(source_updated_at=changed_at)
+            transaction.on_commit(pagecache.bump_content_version, robust=True)
         return
     if row is not None and row.edited_since_sync and not force:
         report.conflicts.append(
@@ -487,6 +494,7 @@ def _sync_lesson(
     row.publish_at = lesson.publish_at
     row.source_path = lesson.path
     row.source_hash = fingerprint
+    row.source_updated_at = changed_at or timezone.now()
     row.synced_content_hash = row.content_hash()
     with transaction.atomic(), revisions.attributed_to(TutorialRevision.FILE, "sync_content"):
         row.save(resolve_link=link_resolver(lesson.path, urls))

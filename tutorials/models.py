@@ -79,6 +79,12 @@ class Tutorial(models.Model):
     # Where the lesson came from, and what sync_content last wrote.
     source_path = models.CharField(max_length=500, blank=True, help_text="File in content/.")
     source_hash = models.CharField(max_length=64, blank=True, editable=False)
+    source_updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its file last changed: its last git commit, else when it was synced.",
+    )
     synced_content_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     # Written by the search index's post_save receiver (see tutorials/signals.py).

@@ -43,7 +43,8 @@ def lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
         return draft_lesson(request, section, slug)
     tutorial = Tutorial.objects.only(
         "title", "summary", "body_html", "toc", "references", "reading_minutes",
-        "updated_at", "search_indexed_at", "search_indexed_by",
+        "updated_at", "search_indexed_at", "search_indexed_by", "source_path",
+        "source_updated_at",
     ).get(pk=link.id)  # fmt: skip
     previous, following = course.neighbours(link)
     context = {
@@ -53,8 +54,15 @@ def lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
         "previous": previous,
         "next": following,
         "current_section_slug": section,
+        "edit_url": edit_url(tutorial),
     }
     return render(request, "tutorials/lesson.html", context)
+
+
+def edit_url(tutorial: Tutorial) -> str:
+    """Where an author edits the lesson's file (``CONTENT_EDIT_URL``), or "" when unset."""
+    template = getattr(settings, "CONTENT_EDIT_URL", "")
+    return template.format(path=tutorial.source_path) if template and tutorial.source_path else ""
 
 
 def can_preview_drafts(request: HttpRequest) -> bool:
@@ -91,6 +99,7 @@ def draft_lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
         "previous": None,
         "next": None,
         "current_section_slug": section,
+        "edit_url": edit_url(tutorial),
         "draft": True,
     }
     response = render(request, "tutorials/lesson.html", context)
