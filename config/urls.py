@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from tutorials import views
+from tutorials import livereload, views
 from tutorials.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
@@ -21,5 +21,6 @@ urlpatterns = [
         RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"), permanent=True),
     ),
     path("run/", include("tutorials.runner.urls")),
+    path("__livereload__/events", livereload.events, name="livereload-events"),  # DEBUG only
     path("", include("tutorials.urls")),
 ]
