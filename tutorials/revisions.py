@@ -111,7 +111,7 @@ class FieldDiff:
     name: str
     old: str
     new: str
-    lines: list[str]  # a unified diff for long text, empty for short values
+    lines: list[tuple[str, str]]  # (css class, line) of a unified diff; empty for short values
 
 
 def diff(old: TutorialRevision, new: TutorialRevision) -> list[FieldDiff]:
@@ -124,17 +124,22 @@ def diff(old: TutorialRevision, new: TutorialRevision) -> list[FieldDiff]:
         before_text, after_text = _text(before), _text(after)
         lines = []
         if "\n" in before_text or "\n" in after_text:
-            lines = list(
-                difflib.unified_diff(
-                    before_text.splitlines(),
-                    after_text.splitlines(),
-                    f"revision {old.number}",
-                    f"revision {new.number}",
-                    lineterm="",
-                )
+            unified = difflib.unified_diff(
+                before_text.splitlines(),
+                after_text.splitlines(),
+                f"revision {old.number}",
+                f"revision {new.number}",
+                lineterm="",
             )
+            lines = [(_line_class(line), line) for line in unified]
         changes.append(FieldDiff(name, before_text, after_text, lines))
     return changes
+
+
+def _line_class(line: str) -> str:
+    if line.startswith(("---", "+++", "@@")):
+        return "diff-head"
+    return {"+": "diff-add", "-": "diff-del"}.get(line[:1], "")
 
 
 def _text(value) -> str:
