@@ -35,7 +35,8 @@ def staff_client() -> Client:
 
 def everywhere(client: Client) -> str:
     """Every listing a visitor can reach, concatenated."""
-    pages = ["/", "/basics/", "/basics/first/", "/basics/last/", "/sitemap.xml"]
+    pages = ["/", "/basics/", "/basics/first/", "/basics/last/", "/sitemap.xml",
+             "/search/?q=quokka", "/search.json?q=quokka"]  # fmt: skip
     return "".join(client.get(url).content.decode() for url in pages)
 
 
