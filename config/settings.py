@@ -128,6 +128,7 @@ MIDDLEWARE = [
     "tutorials.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tutorials.scheduling.ScheduledPublishingMiddleware",  # before the page cache: see it
     "tutorials.middleware.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "tutorials.middleware.SecurityHeadersMiddleware",
@@ -260,6 +261,9 @@ globals().update(_runner_settings(os.environ))
 
 # Where lessons live on disk; sync_content reads it.
 CONTENT_DIR = Path(os.environ.get("DJANGO_CONTENT_DIR", BASE_DIR / "content"))
+# "Edit this page" on lessons: a URL with {path} (the file, relative to CONTENT_DIR), e.g.
+# https://github.com/you/site/edit/main/content/{path}. Empty hides the link.
+CONTENT_EDIT_URL = os.environ.get("DJANGO_CONTENT_EDIT_URL", "")
 
 # Refuse oversized requests early (bytes).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024

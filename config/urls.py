@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from tutorials import metrics, views
+from tutorials import livereload, metrics, views
 from tutorials.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
@@ -22,5 +22,6 @@ urlpatterns = [
         RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"), permanent=True),
     ),
     path("run/", include("tutorials.runner.urls")),
+    path("__livereload__/events", livereload.events, name="livereload-events"),  # DEBUG only
     path("", include("tutorials.urls")),
 ]

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import pagecache, ratelimit, requestlog, search
+from . import pagecache, ratelimit, requestlog, revisions, search
 from .models import Section, Tutorial
 
 
@@ -46,6 +46,14 @@ def on_tutorial_saved(sender, instance, raw=False, using=None, **kwargs):
     transaction.on_commit(update_search_entry, using=using, robust=True)
     # Then the cached pages: after the index, so a lesson shows when it was indexed.
     transaction.on_commit(pagecache.bump_content_version, using=using, robust=True)
+
+
+@receiver(post_save, sender=Tutorial, dispatch_uid="tutorials.signals.keep_revision")
+def keep_revision(sender, instance, raw=False, **kwargs):
+    """Keep every saved state of a lesson as a revision (``tutorials/revisions.py``),
+    in the same transaction as the save, so an edit and its revision commit together."""
+    if not raw:
+        revisions.record(instance)
 
 
 @receiver(post_delete, sender=Tutorial, dispatch_uid="tutorials.signals.on_tutorial_deleted")

@@ -56,6 +56,8 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(str(error)))
         for conflict in report.conflicts:
             self.stderr.write(self.style.WARNING(f"conflict: {conflict}"))
+        for kept in report.kept:
+            self.stdout.write(self.style.WARNING(kept))
         if verbosity >= 1:
             prefix = "check: would be " if check else ""
             self.stdout.write(prefix + report.summary())
