@@ -42,7 +42,7 @@ from .uids import UidLease
 logger = logging.getLogger("tutorials.runner")
 
 RUNNER_DIR = Path(__file__).resolve().parent
-HARNESS = RUNNER_DIR / "harness.py"
+HARNESS = RUNNER_DIR / "harness"  # the package run inside the sandbox
 
 SANDBOX_PYTHON = "/python"
 SANDBOX_PACKAGES = "/site-packages"
@@ -96,10 +96,8 @@ class Layout:
         if os.path.exists(self.libpython):
             pairs.append((self.libpython, f"{lib}/{os.path.basename(self.libpython)}"))
         pairs += [(f"{self.site_packages}/{p}", f"{SANDBOX_PACKAGES}/{p}") for p in self.packages]
-        pairs.append((str(HARNESS), f"{SANDBOX_HARNESS}/harness.py"))
-        compiled = RUNNER_DIR / "__pycache__" / f"harness.{sys.implementation.cache_tag}.pyc"
-        if compiled.exists():
-            pairs.append((str(compiled), f"{SANDBOX_HARNESS}/__pycache__/{compiled.name}"))
+        # The harness package, with its compiled files when there are any.
+        pairs.append((str(HARNESS), f"{SANDBOX_HARNESS}/harness"))
         return pairs
 
 
