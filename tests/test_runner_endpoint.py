@@ -61,7 +61,8 @@ def test_run_answers_with_output_status_duration_sandbox_and_trace(client, url):
     assert 0 < data["duration_ms"] < 5000
     post_save = [e for e in data["trace"] if e["signal"] == "post_save"]
     assert post_save[0]["sender"] == "Article"
-    assert post_save[0]["receivers"] == [{"name": "announce", "result": "None"}]
+    (announce,) = post_save[0]["receivers"]
+    assert (announce["name"], announce["result"]) == ("announce", "None")
 
 
 def test_stderr_is_distinguished_from_stdout(client, url):

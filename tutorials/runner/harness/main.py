@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+import time
 
 from . import playground, rlimits, sample
 from .channel import CHANNEL_FD, Channel
@@ -62,16 +63,7 @@ class Run:
         os.nice(self.config.get("nice", 10))
         self.channel = Channel(self.config.get("channel_fd", CHANNEL_FD))
         playground.setup_django(self.config)
-        self.table_creator = playground.create_tables_on_class_prepared()
         self.namespace = sample.new_module().__dict__
-
-    def wait_for_code(self) -> str:
-        """Say "ready" and read the learner's code from stdin."""
-        self.channel.send({"t": "ready"})
-        return sample.read_code(0)
-
-    def start_capture(self) -> None:
-        """Route output to the channel, start the trace and the CPU budget."""
         trace = self.config["trace"]
         self.tracer = Tracer(
             self.channel,
@@ -80,7 +72,16 @@ class Run:
             repr_limit=trace["repr_limit"],
             max_receivers=trace["max_receivers"],
         )
-        self.tracer.hide(self.table_creator)
+        creator = playground.create_tables_on_class_prepared(self.tracer.quietly)
+        self.tracer.hide(creator)
+
+    def wait_for_code(self) -> str:
+        """Say "ready" and read the learner's code from stdin."""
+        self.channel.send({"t": "ready"})
+        return sample.read_code(0)
+
+    def start_capture(self) -> None:
+        """Route output to the channel, start the trace and the CPU budget."""
         sink = Sink(self.channel, self.limits["output"], self._on_overflow)
         sys.stdout = Output("stdout", sink, 1)
         sys.stderr = Output("stderr", sink, 2)
@@ -89,6 +90,7 @@ class Run:
         self.tracer.install()
         sample.hide_harness_frames()
         rlimits.limit_cpu(self.limits["cpu"])
+        self.tracer.started = time.perf_counter()
 
     def run_learner_code(self, source: str) -> int:
         """Run the code as a script would; return its exit status."""

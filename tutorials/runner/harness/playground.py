@@ -140,10 +140,11 @@ def _related_keys(model) -> list[tuple[str, str]]:
     return keys
 
 
-def create_tables_on_class_prepared():
+def create_tables_on_class_prepared(quietly=lambda func, *args: func(*args)):
     """
     Create the table of every model the sample defines as soon as the model and
     the models it points to are registered, so samples need no migrations.
+    Each table is created through ``quietly`` (the tracer leaves its commit out).
     Returns the receiver (the tracer hides it).
     """
     from django.apps import apps
@@ -166,7 +167,9 @@ def create_tables_on_class_prepared():
             # Created along with the model that declares the ManyToManyField.
             return
         key = (opts.app_label, opts.model_name)
-        apps.lazy_model_operation(create, key, *_related_keys(sender))
+        apps.lazy_model_operation(
+            lambda *models: quietly(create, *models), key, *_related_keys(sender)
+        )
 
     class_prepared.connect(on_class_prepared, weak=False)
     return on_class_prepared

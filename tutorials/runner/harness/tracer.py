@@ -3,8 +3,12 @@ The signal trace: every Signal.send(), send_robust(), asend() and asend_robust()
 made while the learner's code runs, and each receiver it reached.
 
 Events are streamed as they happen so that a run stopped by a timeout still
-shows what fired before it. Nested sends (a receiver sending another signal)
-carry the id of the send they happened in.
+shows what fired before it: "sig" when a send starts (with ``at``, ms since the
+learner's code began), "rcv" as each receiver returns (with its ``ms``), "end"
+when the send is over. Nested sends (a receiver sending another signal) carry
+the id of the send they happened in. Commits on the sample's database and the
+``on_commit`` callbacks they run are events too (``kind``), so a timeline can
+show the callbacks after the commit, each with the send it was registered in.
 """
 
 import contextlib
@@ -13,6 +17,7 @@ import functools
 import itertools
 import sys
 import threading
+import time
 import types
 
 from .sample import SAMPLE_MODULE
@@ -65,6 +70,7 @@ class Tracer:
         self.current_send = contextvars.ContextVar("runner_current_send", default=None)
         self.quiet = contextvars.ContextVar("runner_trace_quiet", default=False)
         self.hidden = set()
+        self.started = time.perf_counter()
         self.known = {}
         for module_name in DJANGO_SIGNAL_MODULES:
             module = sys.modules.get(module_name)
@@ -98,16 +104,25 @@ class Tracer:
 
     # Recording
 
-    def open(self, signal, method, sender, named) -> int | None:
-        """Record a send; return its event id, or None when not recorded."""
-        if self.quiet.get():
-            return None
+    def now(self) -> float:
+        """Milliseconds since the learner's code began."""
+        return round((time.perf_counter() - self.started) * 1000, 3)
+
+    def _next_id(self) -> int | None:
         with self.lock:
             if self.count >= self.max_events:
                 self.dropped += 1
                 return None
             self.count += 1
-            event_id = self.count
+            return self.count
+
+    def open(self, signal, method, sender, named) -> int | None:
+        """Record a send; return its event id, or None when not recorded."""
+        if self.quiet.get():
+            return None
+        event_id = self._next_id()
+        if event_id is None:
+            return None
         token = self.quiet.set(True)
         try:
             name, path = self.signal_name(signal)
@@ -115,6 +130,8 @@ class Tracer:
                 "t": "sig",
                 "id": event_id,
                 "parent": self.current.get(),
+                "kind": "send",
+                "at": self.now(),
                 "signal": name,
                 "path": path,
                 "method": method,
@@ -126,8 +143,39 @@ class Tracer:
         self.channel.send(message)
         return event_id
 
-    def receiver_done(self, event_id, index, receiver, result=None, error=None) -> None:
-        if index >= self.max_receivers:
+    def open_other(self, kind: str, name: str, sender: str, registered_in=None) -> int | None:
+        """Record a commit or an on_commit callback; return its event id, or None."""
+        if self.quiet.get():
+            return None
+        event_id = self._next_id()
+        if event_id is None:
+            return None
+        message = {
+            "t": "sig",
+            "id": event_id,
+            "parent": self.current.get(),
+            "kind": kind,
+            "at": self.now(),
+            "signal": name,
+            "path": "",
+            "method": kind,
+            "sender": sender,
+            "kwargs": {},
+        }
+        if kind == "on_commit":
+            message["registered_in"] = registered_in
+        self.channel.send(message)
+        return event_id
+
+    def close(self, event_id, started: float) -> None:
+        """Record how long an event took (``started``: its ``now()``)."""
+        if event_id is not None:
+            self.channel.send({"t": "end", "id": event_id, "ms": round(self.now() - started, 3)})
+
+    def receiver_done(
+        self, event_id, index, receiver, result=None, error=None, started=None
+    ) -> None:
+        if event_id is None or index >= self.max_receivers:
             return
         token = self.quiet.set(True)
         try:
@@ -136,6 +184,8 @@ class Tracer:
                 message["error"] = short(error, self.repr_limit)
             else:
                 message["result"] = short(result, self.repr_limit)
+            if started is not None:
+                message["ms"] = round(self.now() - started, 3)
         finally:
             self.quiet.reset(token)
         self.channel.send(message)
@@ -164,10 +214,12 @@ class Tracer:
             setattr(Signal, method, self._traced_send(getattr(Signal, method), method))
         for method in ("asend", "asend_robust"):
             setattr(Signal, method, self._traced_asend(getattr(Signal, method), method))
+        self._install_transactions()
 
     @contextlib.contextmanager
     def _sending(self, signal, method, sender, named):
         """The context of one send: its event is the parent of the sends inside it."""
+        started = self.now()
         event_id = self.open(signal, method, sender, named)
         state = self.current_send.set((signal, event_id, itertools.count()))
         parent = self.current.set(event_id) if event_id else None
@@ -177,6 +229,58 @@ class Tracer:
             if parent is not None:
                 self.current.reset(parent)
             self.current_send.reset(state)
+            self.close(event_id, started)
+
+    def _install_transactions(self) -> None:
+        """Record commits and on_commit callbacks on the sample's database."""
+        from django.db.backends.base.base import BaseDatabaseWrapper
+
+        tracer = self
+        original_commit = BaseDatabaseWrapper.commit
+        original_on_commit = BaseDatabaseWrapper.on_commit
+
+        def commit(connection):
+            started = tracer.now()
+            event_id = tracer.open_other("commit", "commit", connection.alias)
+            try:
+                return original_commit(connection)
+            finally:
+                tracer.close(event_id, started)
+
+        def on_commit(connection, func, robust=False):
+            if tracer.quiet.get() or not callable(func):
+                return original_on_commit(connection, func, robust)
+            callback = tracer.wrap_callback(func, tracer.current.get(), connection.alias)
+            return original_on_commit(connection, callback, robust)
+
+        commit.__doc__ = original_commit.__doc__
+        on_commit.__doc__ = original_on_commit.__doc__
+        BaseDatabaseWrapper.commit = commit
+        BaseDatabaseWrapper.on_commit = on_commit
+
+    def wrap_callback(self, func, registered_in, alias):
+        """An on_commit callback that records itself when it runs."""
+        tracer = self
+
+        def callback():
+            started = tracer.now()
+            event_id = tracer.open_other("on_commit", "on_commit", alias, registered_in)
+            parent = tracer.current.set(event_id) if event_id else None
+            try:
+                result = func()
+            except BaseException as exc:
+                tracer.receiver_done(event_id, 0, func, error=exc, started=started)
+                raise
+            finally:
+                if parent is not None:
+                    tracer.current.reset(parent)
+                tracer.close(event_id, started)
+            tracer.receiver_done(event_id, 0, func, result=result, started=started)
+            return result
+
+        with contextlib.suppress(AttributeError, TypeError):
+            functools.update_wrapper(callback, func)
+        return callback
 
     def _traced_send(self, original, method):
         tracer = self
@@ -202,32 +306,32 @@ class Tracer:
         """``receiver``, wrapped to report what it returned or raised."""
         from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-        if receiver in self.hidden:
-            return receiver
         tracer = self
+        if receiver in self.hidden:
+            return self._quiet(receiver)
         if iscoroutinefunction(receiver):
 
             async def traced(*args, **kwargs):
-                index = next(counter)
+                index, started = next(counter), tracer.now()
                 try:
                     result = await receiver(*args, **kwargs)
                 except BaseException as exc:
-                    tracer.receiver_done(event_id, index, receiver, error=exc)
+                    tracer.receiver_done(event_id, index, receiver, error=exc, started=started)
                     raise
-                tracer.receiver_done(event_id, index, receiver, result=result)
+                tracer.receiver_done(event_id, index, receiver, result=result, started=started)
                 return result
 
             markcoroutinefunction(traced)
         else:
 
             def traced(*args, **kwargs):
-                index = next(counter)
+                index, started = next(counter), tracer.now()
                 try:
                     result = receiver(*args, **kwargs)
                 except BaseException as exc:
-                    tracer.receiver_done(event_id, index, receiver, error=exc)
+                    tracer.receiver_done(event_id, index, receiver, error=exc, started=started)
                     raise
-                tracer.receiver_done(event_id, index, receiver, result=result)
+                tracer.receiver_done(event_id, index, receiver, result=result, started=started)
                 return result
 
         # Django names the receiver in send_robust()'s log: keep its own name.
@@ -236,6 +340,29 @@ class Tracer:
         traced.__wrapped__ = receiver
         traced.__runner_traced__ = True
         return traced
+
+    def quietly(self, func, *args):
+        """Call ``func`` with nothing traced (the harness's own work)."""
+        token = self.quiet.set(True)
+        try:
+            return func(*args)
+        finally:
+            self.quiet.reset(token)
+
+    def _quiet(self, receiver):
+        """A receiver of the harness itself: nothing it does is traced."""
+        tracer = self
+
+        def quiet(*args, **kwargs):
+            token = tracer.quiet.set(True)
+            try:
+                return receiver(*args, **kwargs)
+            finally:
+                tracer.quiet.reset(token)
+
+        quiet.__wrapped__ = receiver
+        quiet.__runner_traced__ = True
+        return quiet
 
 
 def _unwrap(responses):
