@@ -270,3 +270,8 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "ERROR"},
     },
 }
+
+# Code runner: running learner code WITHOUT bubblewrap needs the operator's explicit word
+# (RUNNER_ALLOW_UNSANDBOXED=1, for a machine that only ever runs its owner's code); never
+# implied by DEBUG. See docs/runner.md, "Running without bubblewrap".
+RUNNER_ALLOW_UNSANDBOXED = env_bool("RUNNER_ALLOW_UNSANDBOXED", False)

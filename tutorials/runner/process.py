@@ -40,12 +40,14 @@ from .sandbox import (
     FALLBACK_WARNING,
     SANDBOX_HARNESS,
     SANDBOX_PACKAGES,
+    allow_unsandboxed,
     availability,
     bwrap_command,
     environment,
     fallback_command,
     harness_argv,
     layout,
+    refusal,
     traversable_by_others,
 )
 from .uids import UidLease
@@ -86,6 +88,9 @@ class Sandbox:
 
     def start(self) -> "Sandbox":
         """Spawn the sandbox; Django gets set up in it while the caller goes on."""
+        if self.kind != "bwrap" and not allow_unsandboxed():
+            self.startup_error = refusal() or "running without bubblewrap is not allowed"
+            return self
         self.cgroup = cgroups.RunCgroup.create(self.limits)
         config = self.limits.harness_config(contained=self.cgroup is not None)
         if os.geteuid() == 0:

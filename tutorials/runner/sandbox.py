@@ -19,10 +19,10 @@ decides which kind of sandbox this host can offer.
 
 ``fallback``
     a plain subprocess with rlimits (set by the harness), a clean environment,
-    a throwaway working directory and, where allowed, ``unshare --net``. Much
-    weaker: used only when bwrap cannot start, and then said loudly (logs,
-    ``manage.py check``, every run response) or refused when
-    ``RUNNER_REQUIRE_SANDBOX`` is set.
+    a throwaway working directory and, where allowed, ``unshare --net``. Not a
+    sandbox: used only when bwrap cannot start AND the operator said so in words
+    (``RUNNER_ALLOW_UNSANDBOXED=1``), and then said loudly (logs, ``manage.py
+    check``, every run response). Otherwise runs are refused (``refusal()``).
 """
 
 import functools
@@ -53,6 +53,11 @@ DEFAULT_PACKAGES = ("django", "asgiref", "sqlparse")
 FALLBACK_WARNING = (
     "This code ran WITHOUT the bubblewrap sandbox (fallback mode): it was limited "
     "by rlimits only and could see this machine's files."
+)
+
+INSTALL_HINT = (
+    "Install bubblewrap to run code here (Debian/Ubuntu: sudo apt-get install bubblewrap; "
+    "Fedora: sudo dnf install bubblewrap) and allow unprivileged user namespaces."
 )
 
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[2]); import harness; harness.main(sys.argv)"
@@ -287,6 +292,30 @@ def _probe_bwrap(uid: int | None, with_seccomp: bool) -> str:
     return ""
 
 
+def allow_unsandboxed() -> bool:
+    """
+    RUNNER_ALLOW_UNSANDBOXED (setting, or the environment when there are no
+    settings): the operator's explicit consent to run code without bubblewrap.
+    Never implied by DEBUG.
+    """
+    from django.conf import settings
+
+    if settings.configured:
+        return bool(getattr(settings, "RUNNER_ALLOW_UNSANDBOXED", False))
+    return os.environ.get("RUNNER_ALLOW_UNSANDBOXED", "").strip().lower() in {"1", "true", "yes"}
+
+
+def refusal() -> str | None:
+    """Why runs are refused here (bubblewrap missing, not overridden), or None."""
+    state = availability()
+    if state.sandboxed or allow_unsandboxed():
+        return None
+    return (
+        "Running code is unavailable on this server: bubblewrap cannot start "
+        f"({state.reason}). {INSTALL_HINT}"
+    )
+
+
 _availability: dict[tuple, Availability] = {}
 
 
@@ -316,10 +345,10 @@ def availability() -> Availability:
                 lease.release()
         if reason:
             logger.error(
-                "Code runner: bubblewrap is unavailable (%s). Learner code will run in "
-                "the FALLBACK sandbox (rlimits only), which is not safe for untrusted "
-                "code; set RUNNER_REQUIRE_SANDBOX = True to refuse runs instead.",
+                "Code runner: bubblewrap is unavailable (%s). Runs are refused unless "
+                "RUNNER_ALLOW_UNSANDBOXED=1, which runs learner code unconfined. %s",
                 reason,
+                INSTALL_HINT,
             )
             _availability[key] = Availability("fallback", reason)
         else:
