@@ -7,6 +7,7 @@ process whose address space is the bound. Reproduces the attacks of issue 11.
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -258,3 +259,29 @@ def test_no_cgroup_hierarchy_gives_a_reason():
     state = cgroups.probe("", "", None)
     assert not state.available
     assert "memory" in state.reason
+
+
+def test_a_check_says_when_runs_have_no_cgroup(no_cgroups):
+    from tutorials.runner.checks import check_run_bounds
+
+    (message,) = check_run_bounds()
+    assert message.id == "runner.I001"
+    assert "RUNNER_CGROUPS" in message.msg
+
+
+def test_run_cgroups_left_by_a_dead_server_process_are_swept():
+    state = cgroups.support()
+    dead = _dead_pid()
+    parents = [path for path in (state.memory_dir, state.pids_dir) if path]
+    stale = [os.path.join(parent, f"run-{dead}-1") for parent in parents]
+    for path in stale:
+        os.mkdir(path)
+    cgroups._support.cache_clear()
+    cgroups.support()
+    assert not any(os.path.exists(path) for path in stale)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

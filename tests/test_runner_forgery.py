@@ -199,3 +199,17 @@ def test_fit_cuts_the_trace_before_the_output():
     assert len(json.dumps(result.to_dict())) <= 64 * KIB
     assert result.trace_truncated and result.trace
     assert result.text == "kept\n"
+
+
+def test_the_exit_status_travels_on_a_channel_the_code_cannot_reach(settings):
+    # bwrap's status fd (which reports the exit code) is not among the code's fds:
+    # only stdin, stdout, stderr and the message channel are.
+    data = post(
+        settings,
+        """
+        fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+        others = [fd for fd in fds if fd > 2 and fd != CHANNEL]
+        print([fd for fd in others if os.path.exists(f"/proc/self/fd/{fd}")])
+        """,
+    ).json()
+    assert text(data) == "[]\n"

@@ -151,6 +151,7 @@ def _support(enabled: bool, root: str | None) -> Support:
     except OSError as exc:
         result = Support(reason=f"cgroups could not be read: {exc}")
     if result.available:
+        _sweep_stale(result)
         atexit.register(_remove_groups, result)
     else:
         logger.warning(
@@ -159,6 +160,28 @@ def _support(enabled: bool, root: str | None) -> Support:
             result.describe(),
         )
     return result
+
+
+def _sweep_stale(state: Support) -> None:
+    """Kill and remove the run cgroups of server processes that died without cleaning up."""
+    for parent in (state.memory_dir, state.pids_dir):
+        with contextlib.suppress(OSError):
+            for name in os.listdir(parent or "."):
+                owner = name.split("-")[1] if name.startswith("run-") else ""
+                if owner.isdigit() and not _alive(int(owner)):
+                    stale = object.__new__(RunCgroup)
+                    stale.version, stale.dirs = state.version, [os.path.join(parent, name)]
+                    stale.remove()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove_groups(state: Support) -> None:

@@ -2,7 +2,7 @@
 A system check that says loudly when code samples cannot run in bubblewrap.
 """
 
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Info, Tags, Warning, register
 
 
 @register(Tags.security)
@@ -28,5 +28,23 @@ def check_sandbox(app_configs=None, **kwargs) -> list[Warning]:
             "set: learner code runs UNCONFINED on this machine, with the server's rights.",
             hint=f"Only for a machine that runs its owner's code. {INSTALL_HINT}",
             id="runner.W001",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_run_bounds(app_configs=None, **kwargs) -> list[Info]:
+    """runner.I001: no cgroup per run here; each run is bounded as a single process."""
+    from .cgroups import support
+
+    state = support()
+    if state.available:
+        return []
+    return [
+        Info(
+            f"Code runner: {state.describe()}. Each run is one process (no fork) whose "
+            "address space is its memory bound.",
+            hint="See docs/runner.md, 'What bounds a run', to give runs a cgroup each.",
+            id="runner.I001",
         )
     ]

@@ -81,6 +81,9 @@ class Sandbox:
         self.cpu_seconds = 0.0
         self._channel_fd = -1
         self._info_fd = -1
+        self._status_fd = -1  # bwrap's JSON status: the exit code, unforgeable
+        self._status_buffer = b""
+        self.exit_code: int | None = None  # as bwrap reported it, before the teardown
         self._buffer = b""
         self._early: list[dict] = []
 
@@ -116,7 +119,11 @@ class Sandbox:
             filter_fd = seccomp.filter_fd(single) if availability().seccomp else None
             if filter_fd is not None:
                 pass_fds.append(filter_fd)
-            cmd = bwrap_command(uid, self.limits, argv, info, extra, filter_fd)
+            self._status_fd, status_write = os.pipe()
+            pass_fds.append(status_write)
+            cmd = bwrap_command(
+                uid, self.limits, argv, info, extra, filter_fd, status_fd=status_write
+            )
         else:
             config["paths"] = [layout().site_packages]
             config["db_template"] = template
@@ -205,6 +212,9 @@ class Sandbox:
             self.child_pid = 0
         os.close(self._info_fd)
         self._info_fd = -1
+        self._status_fd = -1  # bwrap's JSON status: the exit code, unforgeable
+        self._status_buffer = b""
+        self.exit_code: int | None = None  # as bwrap reported it, before the teardown
 
     # Running
 
@@ -237,7 +247,7 @@ class Sandbox:
             result.duration_ms = (time.monotonic() - start) * 1000
             if self.cgroup is not None:
                 result.memory_peak_bytes = self.cgroup.memory_peak()
-            if close or self.proc.returncode is None:
+            if close or not self._exited():
                 self.close()
             self._interpret_exit(result)
         result.trace = trace.build()
@@ -263,6 +273,9 @@ class Sandbox:
             selector.register(self.proc.stdout, selectors.EVENT_READ, "stdout")
             selector.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
             selector.register(stdin, selectors.EVENT_WRITE, "stdin")
+            if self._status_fd >= 0:
+                os.set_blocking(self._status_fd, False)
+                selector.register(self._status_fd, selectors.EVENT_READ, "status")
             while True:
                 for message in messages:
                     ending = self._handle(message, result, trace, output) or ending
@@ -273,7 +286,7 @@ class Sandbox:
                     result.stopped = STOP_MEMORY
                     return
                 self._wait(0)
-                if self.proc.returncode is not None:
+                if self._exited():
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -283,16 +296,36 @@ class Sandbox:
                 for key, _ in selector.select(min(remaining, poll)):
                     if key.data == "stdin":
                         unsent = self._feed(stdin, unsent, selector)
+                    elif key.data == "status":
+                        self._read_status(selector)
                     else:
                         self._receive(key, selector, messages, output)
             # The process is gone: what it wrote just before the end.
             for key in list(selector.get_map().values()):
-                if key.data != "stdin":
+                if key.data not in ("stdin", "status"):
                     for _ in range(64):
                         if not self._receive(key, selector, messages, output):
                             break
             for message in messages:
                 self._handle(message, result, trace, output)
+
+    def _exited(self) -> bool:
+        return self.proc.returncode is not None or self.exit_code is not None
+
+    def _read_status(self, selector) -> None:
+        """bwrap's status lines; the last one carries the exit code of the harness."""
+        data = _read(self._status_fd)
+        if not data:
+            if data is not None:
+                selector.unregister(self._status_fd)
+            return
+        self._status_buffer = (self._status_buffer + data)[-4096:]
+        *lines, self._status_buffer = self._status_buffer.split(b"\n")
+        for line in lines:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                code = json.loads(line).get("exit-code")
+                if isinstance(code, int):
+                    self.exit_code = code
 
     def _receive(self, key, selector, messages: list, output) -> bool:
         """Read once from a channel or output pipe; False when nothing more is there."""
@@ -347,7 +380,9 @@ class Sandbox:
 
     def _interpret_exit(self, result: RunResult) -> None:
         """How the sandbox ended: its exit status, or a signal, CPU, memory, an error."""
-        code = self.proc.returncode if self.proc else None
+        code = self.exit_code
+        if code is None and self.proc is not None:
+            code = self.proc.returncode
         stopped_by_us = result.stopped in (STOP_WALL, STOP_OUTPUT, STOP_MEMORY)
         if code is not None and not stopped_by_us:
             if code >= 128 and code - 128 < signal.NSIG:
@@ -435,7 +470,7 @@ class Sandbox:
             for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 with contextlib.suppress(OSError):
                     stream.close()
-        for attribute in ("_channel_fd", "_info_fd"):
+        for attribute in ("_channel_fd", "_info_fd", "_status_fd"):
             fd = getattr(self, attribute)
             if fd >= 0:
                 os.close(fd)

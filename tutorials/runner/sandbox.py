@@ -195,6 +195,7 @@ def bwrap_command(
     info_fd: int | None = None,
     extra_binds: list[tuple[str, str]] = (),
     seccomp_fd: int | None = None,
+    status_fd: int | None = None,
 ) -> list[str]:
     """
     The full command line of a bwrap sandbox running ``argv`` (which refers to
@@ -204,11 +205,16 @@ def bwrap_command(
     filesystem view and drops to ``uid`` before starting the confining one.
     Without it, bwrap writes the sandbox's init pid as JSON to ``info_fd``.
     ``extra_binds`` are more read-only (host path, sandbox path) pairs;
-    ``seccomp_fd`` holds the filter of ``seccomp.py``.
+    ``seccomp_fd`` holds the filter of ``seccomp.py``. The confining bwrap writes
+    its JSON status to ``status_fd``, ending with the sandboxed program's
+    ``{"exit-code": N}`` as soon as it exits (before the namespaces are torn down);
+    nothing inside the sandbox can write to that fd.
     """
     binds = layout().binds() + list(extra_binds)
+    status = ["--json-status-fd", str(status_fd)] if status_fd is not None else []
     if uid is None:
-        return _confining_bwrap(bwrap_path(), binds, limits, argv, info_fd, seccomp_fd)
+        cmd = _confining_bwrap(bwrap_path(), binds, limits, argv, info_fd, seccomp_fd)
+        return cmd[:1] + status + cmd[1:]
     staging = [bwrap_path(), "--unshare-pid", "--die-with-parent"]
     staging += _words(USR_VIEW) + _bind_args(binds)
     # The confining bwrap may mount its own /proc only where a fully visible proc
@@ -221,7 +227,9 @@ def bwrap_command(
     staging += ["--inh-caps=-all", "--bounding-set=-all", "--"]
     same_paths = [(dest, dest) for _, dest in binds]
     confining = _confining_bwrap("/usr/bin/bwrap", same_paths, limits, argv, None, seccomp_fd)
-    return staging + confining
+    # The status fd passes through the staging bwrap and setpriv (trusted) to the
+    # confining bwrap, which knows the harness's exit first.
+    return staging + confining[:1] + status + confining[1:]
 
 
 def fallback_command(config: dict) -> list[str]:
