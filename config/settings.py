@@ -275,3 +275,5 @@ LOGGING = {
 # (RUNNER_ALLOW_UNSANDBOXED=1, for a machine that only ever runs its owner's code); never
 # implied by DEBUG. See docs/runner.md, "Running without bubblewrap".
 RUNNER_ALLOW_UNSANDBOXED = env_bool("RUNNER_ALLOW_UNSANDBOXED", False)
+# A delegated cgroup v2 directory for the runs' cgroups (docs/runner.md, "What bounds a run").
+RUNNER_CGROUP_ROOT = os.environ.get("RUNNER_CGROUP_ROOT") or None
