@@ -119,8 +119,10 @@ def _settings_in(env: dict[str, str], code: str) -> dict:
 
 def _non_default(name: str, default: object, tmp_path: Path) -> tuple[str, object]:
     """An environment value different from the default, and the setting it should give."""
-    if name == "REQUIRE_SANDBOX":
-        return "0", False
+    if name in ("ALLOW_UNSANDBOXED", "CGROUPS"):
+        return ("0", False) if name == "CGROUPS" else ("1", True)
+    if name == "CGROUP_ROOT":
+        return str(tmp_path), str(tmp_path)
     if name == "BWRAP":
         return "", ""
     if name == "LOCK_DIR":

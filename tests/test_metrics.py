@@ -144,7 +144,7 @@ def test_runs_are_counted_by_outcome(client, result, outcome):
     assert value(after, name, outcome=outcome) - value(before, name, outcome=outcome) == 1
 
 
-@override_settings(RUNNER_RATE_LIMIT=0, RUNNER_REQUIRE_SANDBOX=False)
+@override_settings(RUNNER_RATE_LIMIT=0)
 def test_a_refused_run_is_counted(client):
     before = scrape(client)
     response = client.post("/run/", {"code": "print(1)"}, content_type="application/json")

@@ -17,7 +17,8 @@ CODE_MAX_BYTES = 20 * KIB  # bytes of UTF-8 source accepted by the endpoint
 OUTPUT_MAX_BYTES = 64 * KIB  # bytes of stdout + stderr kept from one run
 WALL_TIMEOUT = 5.0  # seconds from sending the code to killing the sandbox
 CPU_SECONDS = 3  # seconds of CPU time (SIGXCPU, then SIGKILL one second later)
-MEMORY_BYTES = 768 * MIB  # bytes of address space (RLIMIT_AS)
+MEMORY_BYTES = 768 * MIB  # bytes of address space per process (RLIMIT_AS)
+RUN_MEMORY_BYTES = 512 * MIB  # bytes of memory for all of a run's processes together
 FILE_SIZE_BYTES = 4 * MIB  # bytes, largest file the code may write (RLIMIT_FSIZE)
 TMP_SIZE_BYTES = 16 * MIB  # bytes, size of the sandbox's private /tmp
 OPEN_FILES = 256  # file descriptors (RLIMIT_NOFILE)
@@ -27,6 +28,8 @@ TRACE_MAX_EVENTS = 200  # signal sends recorded per run
 TRACE_MAX_RECEIVERS = 30  # receivers recorded per send
 TRACE_REPR_CHARS = 200  # characters kept of each repr() in the trace
 CHANNEL_MAX_BYTES = 4 * MIB  # bytes read from the harness before giving up on it
+TRACE_MAX_BYTES = 128 * KIB  # bytes of JSON the trace of one run may take
+ANSWER_MAX_BYTES = 256 * KIB  # bytes of the whole JSON answer of one run
 
 MAX_CONCURRENCY = 2  # runs at once per host (about the number of cores)
 QUEUE_SIZE = 4  # runs waiting for a slot, per web worker
@@ -42,7 +45,9 @@ UID_COUNT = 64  # uids available to all the server's processes together
 # None: the checkout's var/runner-locks (uids.lock_dir), so two checkouts on one
 # host never share slots, uid claims or the database template.
 LOCK_DIR = None
-REQUIRE_SANDBOX = None  # None: refuse unsandboxed runs whenever DEBUG is off
+ALLOW_UNSANDBOXED = False  # True runs learner code WITHOUT bubblewrap: an operator's explicit word
+CGROUPS = True  # a cgroup per run where the host allows it (docs/runner.md)
+CGROUP_ROOT = None  # None: under the server's own cgroup; else a delegated directory
 BWRAP = None  # None: bwrap from PATH; "" turns bubblewrap off
 PACKAGES = ("django", "asgiref", "sqlparse")  # bound read-only into the sandbox
 
@@ -56,6 +61,7 @@ class Limits:
     wall_timeout: float = WALL_TIMEOUT
     cpu_seconds: int = CPU_SECONDS
     memory_bytes: int = MEMORY_BYTES
+    run_memory_bytes: int = RUN_MEMORY_BYTES
     file_size_bytes: int = FILE_SIZE_BYTES
     tmp_size_bytes: int = TMP_SIZE_BYTES
     open_files: int = OPEN_FILES
@@ -65,12 +71,18 @@ class Limits:
     trace_max_receivers: int = TRACE_MAX_RECEIVERS
     trace_repr_chars: int = TRACE_REPR_CHARS
     channel_max_bytes: int = CHANNEL_MAX_BYTES
+    trace_max_bytes: int = TRACE_MAX_BYTES
+    answer_max_bytes: int = ANSWER_MAX_BYTES
 
-    def harness_config(self) -> dict:
-        """The part of the limits the harness enforces itself."""
+    def harness_config(self, contained: bool = True) -> dict:
+        """
+        The part of the limits the harness enforces itself. Not ``contained`` in a
+        cgroup, the run is one process and its address space is the run's bound.
+        """
+        memory = self.memory_bytes if contained else min(self.memory_bytes, self.run_memory_bytes)
         return {
             "limits": {
-                "memory": self.memory_bytes,
+                "memory": memory,
                 "file_size": self.file_size_bytes,
                 "open_files": self.open_files,
                 "processes": self.processes,
@@ -136,7 +148,12 @@ DEFAULTS: dict[str, object] = {
     "UID_BASE": UID_BASE,
     "UID_COUNT": UID_COUNT,
     "LOCK_DIR": LOCK_DIR,
-    "REQUIRE_SANDBOX": REQUIRE_SANDBOX,
+    "ALLOW_UNSANDBOXED": ALLOW_UNSANDBOXED,
+    "CGROUPS": CGROUPS,
+    "CGROUP_ROOT": CGROUP_ROOT,
+    "RUN_MEMORY_BYTES": RUN_MEMORY_BYTES,
+    "TRACE_MAX_BYTES": TRACE_MAX_BYTES,
+    "ANSWER_MAX_BYTES": ANSWER_MAX_BYTES,
     "BWRAP": BWRAP,
     "PACKAGES": PACKAGES,
 }
@@ -157,7 +174,9 @@ def _parse_list(text: str) -> tuple[str, ...]:
 # How an environment value becomes the setting; numbers follow their default's type.
 _PARSERS: dict[str, Callable[[str], object]] = {
     "LOCK_DIR": str,
-    "REQUIRE_SANDBOX": _parse_bool,
+    "ALLOW_UNSANDBOXED": _parse_bool,
+    "CGROUPS": _parse_bool,
+    "CGROUP_ROOT": str,
     "BWRAP": str,
     "PACKAGES": _parse_list,
 }

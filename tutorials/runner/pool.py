@@ -25,7 +25,7 @@ from .. import metrics
 from . import limits as limits_module
 from .process import Sandbox
 from .result import STOP_ERROR, RunResult
-from .sandbox import availability
+from .sandbox import availability, refusal
 from .uids import lock_dir
 
 logger = logging.getLogger("tutorials.runner")
@@ -40,17 +40,14 @@ class Busy(Exception):
 
 
 class SandboxUnavailable(Exception):
-    """bwrap cannot run here and RUNNER_REQUIRE_SANDBOX forbids the fallback."""
+    """bwrap cannot run here and the operator has not allowed runs without it."""
 
 
 def require_sandbox() -> bool:
-    """RUNNER_REQUIRE_SANDBOX, which defaults to True when DEBUG is off."""
-    from django.conf import settings
+    """Whether runs need bubblewrap: always, unless RUNNER_ALLOW_UNSANDBOXED says otherwise."""
+    from .sandbox import allow_unsandboxed
 
-    if not settings.configured:
-        return False
-    value = getattr(settings, "RUNNER_REQUIRE_SANDBOX", None)
-    return (not settings.DEBUG) if value is None else bool(value)
+    return not allow_unsandboxed()
 
 
 class WarmPool:
@@ -204,7 +201,7 @@ def run(code: str) -> RunResult:
     """
     status = availability()
     if not status.sandboxed and require_sandbox():
-        raise SandboxUnavailable(status.reason)
+        raise SandboxUnavailable(refusal())
     pool = get_pool()
     fd = slots.acquire()
     sandbox = None

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import metrics
 from . import limits as limits_module
 from . import pool, throttle
-from .sandbox import FALLBACK_WARNING, availability
+from .sandbox import FALLBACK_WARNING, availability, refusal
 
 
 def _error(message: str, status: int, retry_after: int | None = None) -> JsonResponse:
@@ -54,9 +54,9 @@ def run(request: HttpRequest) -> JsonResponse:
     except pool.Busy as busy:
         metrics.record_refused_run()
         return _error("The code runner is busy; try again shortly.", 429, busy.retry_after)
-    except pool.SandboxUnavailable:
+    except pool.SandboxUnavailable as unavailable:
         metrics.record_refused_run()
-        return _error("Running code is unavailable on this server right now.", 503)
+        return _error(str(unavailable), 503)
     metrics.record_run(result)
     return JsonResponse(result.to_dict())
 
@@ -74,6 +74,7 @@ def status(request: HttpRequest) -> JsonResponse:
         {
             "sandbox": state.kind,
             "available": not refused,
+            "reason": refusal() if refused else None,
             "warning": None if state.sandboxed else FALLBACK_WARNING,
             "limits": {
                 "code_max_bytes": limits.code_max_bytes,
