@@ -87,10 +87,16 @@ def test_the_operator_can_allow_unsandboxed_runs_in_words(settings):
 def test_the_setting_is_read_from_the_environment_and_off_by_default(value, allowed):
     env = {k: v for k, v in os.environ.items() if k != "RUNNER_ALLOW_UNSANDBOXED"}
     env["DJANGO_DEBUG"] = "1"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     if value is not None:
         env["RUNNER_ALLOW_UNSANDBOXED"] = value
     done = subprocess.run(
-        [sys.executable, "-c", "import config.settings as s; print(s.RUNNER_ALLOW_UNSANDBOXED)"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from tutorials.runner.sandbox import allow_unsandboxed; print(allow_unsandboxed())",
+        ],
         capture_output=True,
         text=True,
         env=env,
