@@ -164,7 +164,7 @@ def test_home_page_is_one_query(client, lesson_count):
 def test_healthz_reports_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 def test_signals_source_page_shows_the_sites_own_receivers(client):

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from . import search
+from . import pagecache, search
 from .models import SearchMiss, Section, Tutorial
 
 
@@ -97,6 +97,7 @@ class TutorialAdmin(admin.ModelAdmin):
     def rebuild_search_index(self, request, queryset):
         # The whole index, whatever is selected: the same as manage.py rebuild_search_index.
         report = search.rebuild(indexed_by="rebuild_search_index")
+        pagecache.bump_content_version()  # cached pages show what was indexed
         level = messages.ERROR if report.errors else messages.SUCCESS
         self.message_user(request, f"Search index rebuilt: {report.summary()}.", level)
         for error in report.errors:

@@ -10,8 +10,10 @@ from tutorials import content
 
 class Command(BaseCommand):
     help = (
-        "Sync the lessons in content/ into the database: create and update changed "
-        "lessons, skip unchanged ones, unpublish lessons whose file is gone."
+        "Sync the lessons in content/ into the database, in one transaction: create "
+        "and update changed lessons, skip unchanged ones, unpublish lessons whose file "
+        "is gone. A broken lesson file is reported (file:line: message) and keeps its "
+        "last good version; a missing folder or a broken section file writes nothing."
     )
 
     def add_arguments(self, parser):
@@ -48,6 +50,8 @@ class Command(BaseCommand):
         if verbosity >= 1:
             prefix = "check: would be " if check else ""
             self.stdout.write(prefix + report.summary())
+        if report.aborted:
+            raise CommandError("Nothing was synced; fix the errors above.")
         if report.errors:
             files = len({error.path for error in report.errors})
             raise CommandError(f"{len(report.errors)} error(s) in {files} file(s); see above.")
