@@ -85,6 +85,27 @@ def test_changed_file_is_updated(course):
     assert Tutorial.objects.get(slug="custom-signals").title == "Custom signals v2"
 
 
+REFERENCES = "references:\n  - title: Signals\n    url: https://docs.djangoproject.com/en/5.2/topics/signals/\n"
+
+
+def test_changed_file_with_references_is_updated_not_reported_as_a_conflict(course):
+    """Issue 12: on PostgreSQL, jsonb gives the references' keys back in another
+    order, so every changed file looked edited in admin ("1 conflicts", exit 1)."""
+    write(
+        course / "01-signals" / "custom.md", lesson("Custom", "custom-signals", 2, extra=REFERENCES)
+    )
+    sync(course)
+    write(
+        course / "01-signals" / "custom.md",
+        lesson("Custom", "custom-signals", 2, body="Appended.\n", extra=REFERENCES),
+    )
+    out, err = sync(course)
+    assert "1 updated" in out and "0 conflicts" in out, err
+    custom = Tutorial.objects.get(slug="custom-signals")
+    assert "Appended." in custom.body_html
+    assert not custom.edited_since_sync
+
+
 def test_renamed_target_slug_rerenders_the_lessons_linking_to_it(course):
     sync(course)
     write(course / "01-signals" / "custom.md", lesson("Custom signals", "custom", 2))

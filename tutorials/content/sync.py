@@ -92,7 +92,7 @@ def sync(
         .exclude(pk__in=[plan.row.pk for plan in plans if plan.row.pk])
     )
     report.unpublished = len(gone)
-    if dry_run:
+    if dry_run or not (plans or gone or any(s._sync_changed for s in sections.values())):
         return report
     with transaction.atomic():
         _write_sections(sections)
