@@ -318,3 +318,30 @@ from tutorials.pagecache import bump_content_version
 assert not settings.DEBUG or settings.CACHE_URL
 bump_content_version()
 """
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/admin/login/", "/csrf-token/", "/sitemap.xml"])
+def test_only_cacheable_views_read_the_content_version(client, lesson, url, monkeypatch):
+    """Issue 12: the version was read for every URL, so a cache outage broke them all."""
+
+    def fail():
+        raise AssertionError("content version read for a view that is never cached")
+
+    monkeypatch.setattr(pagecache, "content_version", fail)
+    assert client.get(url).status_code == 200
+
+
+def test_cacheable_views_are_marked_for_the_middleware():
+    from django.urls import resolve
+
+    assert resolve(LESSON_URL).func.cacheable_page == pagecache.STORE
+    assert resolve("/search/").func.cacheable_page == pagecache.VALIDATE
+    assert not getattr(resolve("/healthz").func, "cacheable_page", False)
+
+
+def test_rebuild_search_index_starts_a_new_content_version(lesson):
+    from django.core.management import call_command
+
+    before = pagecache.content_version()
+    call_command("rebuild_search_index", verbosity=0)
+    assert pagecache.content_version() != before
