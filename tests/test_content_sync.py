@@ -354,3 +354,14 @@ def test_running_the_command_twice_gives_the_same_course(course):
     sync(course)
     assert sorted(Tutorial.objects.values_list("pk", "slug", "section__slug", "body_html")) == first
     assert Redirect.objects.count() == 0
+
+
+def test_a_first_sync_renders_each_lesson_once(course, committed, monkeypatch):
+    from tutorials import markdown
+
+    renders = []
+    real = markdown._render
+    monkeypatch.setattr(markdown, "_render", lambda *args: renders.append(1) or real(*args))
+    with committed():
+        sync(course)
+    assert len(renders) == 3  # the links were right when rendered: no linker is stale

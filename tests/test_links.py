@@ -157,3 +157,40 @@ def test_a_published_lesson_never_renders_a_link_to_a_draft():
     lesson = make_tutorial(section, source_path="s/l.md", body_markdown="[d](draft.md)\n")
     assert "/s/draft/" not in lesson.body_html
     assert '<span class="broken-link">d</span>' in lesson.body_html
+
+
+def count_renders(monkeypatch) -> list[str]:
+    from tutorials import markdown
+
+    rendered: list[str] = []
+    real = markdown._render
+
+    def counting(text, resolve_link):
+        rendered.append(text)
+        return real(text, resolve_link)
+
+    monkeypatch.setattr(markdown, "_render", counting)
+    return rendered
+
+
+def test_an_edit_that_moves_nothing_renders_no_other_lesson(pair, committed, monkeypatch):
+    _, _, custom = pair
+    renders = count_renders(monkeypatch)
+    custom.title = "Custom signals, retitled"
+    custom.published = True  # unchanged
+    with committed():
+        custom.save()
+    assert len(renders) == 1  # the lesson itself
+
+
+def test_a_move_renders_each_stale_linker_once(pair, committed, monkeypatch):
+    section, home, custom = pair
+    make_tutorial(
+        section, slug="other", source_path="basics/other.md", body_markdown="[c](custom.md)"
+    )
+    renders = count_renders(monkeypatch)
+    custom.slug = "moved"
+    with committed():
+        custom.save()
+    assert len(renders) == 3  # custom, then home and other
+    assert TutorialLink.objects.filter(url="/basics/moved/").count() == 2

@@ -86,13 +86,15 @@ class Rendered:
     """The result of rendering one lesson.
 
     ``links`` are the relative ``.md`` links that resolved (as written, without
-    the anchor); ``broken_links`` those that did not, each rendered as plain text.
+    the anchor) and ``link_urls`` what each resolved to; ``broken_links`` are those
+    that did not, each rendered as plain text.
     """
 
     html: str
     toc: list[dict[str, Any]] = field(default_factory=list)
     reading_minutes: int = 1
     links: list[str] = field(default_factory=list)
+    link_urls: dict[str, str] = field(default_factory=dict)
     broken_links: list[str] = field(default_factory=list)
 
 
@@ -155,6 +157,7 @@ class LessonLinkTreeprocessor(Treeprocessor):
         super().__init__(md)
         self.resolve_link = resolve_link
         self.links: list[str] = []
+        self.urls: dict[str, str] = {}
         self.broken: list[str] = []
 
     def run(self, root: Element) -> None:
@@ -171,6 +174,7 @@ class LessonLinkTreeprocessor(Treeprocessor):
                 element.set("class", "broken-link")
                 continue
             self.links.append(path)
+            self.urls[path] = url
             element.set("href", url + (f"#{anchor}" if anchor else ""))
 
 
@@ -331,6 +335,7 @@ def _render(text: str, resolve_link: LinkResolver | None) -> Rendered:
         toc=_clean_toc(md.toc_tokens),
         reading_minutes=max(1, round(words / WORDS_PER_MINUTE)),
         links=list(extension.links.links if extension.links else []),
+        link_urls=dict(extension.links.urls if extension.links else {}),
         broken_links=list(extension.links.broken if extension.links else []),
     )
 

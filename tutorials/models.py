@@ -189,16 +189,23 @@ class Tutorial(models.Model):
         return reverse("tutorials:lesson", kwargs={"section": section_slug, "slug": old_slug})
 
     def _record_links(self, rendered: markdown.Rendered) -> None:
+        """Keep this lesson's rows in ``TutorialLink`` equal to what it was rendered with."""
         targets = {
-            markdown.resolve_relative(self.source_path, href.partition("#")[0])
-            for href in [*rendered.links, *rendered.broken_links]
+            markdown.resolve_relative(self.source_path, href.partition("#")[0]): ""
+            for href in rendered.broken_links
         }
-        stored = set(self.links.values_list("target_path", flat=True))
-        if stored - targets:
-            self.links.filter(target_path__in=stored - targets).delete()
-        if targets - stored:
+        for href, url in rendered.link_urls.items():
+            targets[markdown.resolve_relative(self.source_path, href)] = url
+        stored = dict(self.links.values_list("target_path", "url"))
+        if stored.keys() - targets.keys():
+            self.links.filter(target_path__in=stored.keys() - targets.keys()).delete()
+        for path, url in targets.items():
+            if path in stored and stored[path] != url:
+                self.links.filter(target_path=path).update(url=url)
+        new = sorted(targets.keys() - stored.keys())
+        if new:
             TutorialLink.objects.bulk_create(
-                [TutorialLink(source=self, target_path=path) for path in sorted(targets - stored)]
+                [TutorialLink(source=self, target_path=path, url=targets[path]) for path in new]
             )
 
     def clean(self) -> None:
@@ -278,15 +285,18 @@ def database_link_resolver(
 
 
 class TutorialLink(models.Model):
-    """One lesson linking to another lesson's file, resolved or not.
+    """One lesson linking to another lesson's file, and the URL it was rendered with.
 
     Kept by ``Tutorial.save()`` from the links the renderer found. Keyed by the
     target's file (``source_path``) rather than its row, so a link to a lesson that
-    does not exist yet is known too, and its linkers are rendered again when it comes.
+    does not exist yet is known too. ``url`` is empty when the link did not resolve
+    (rendered as text): a linker whose ``url`` differs from where the target is now
+    is stale and rendered again (tutorials/backlinks.py).
     """
 
     source = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="links")
     target_path = models.CharField(max_length=500, db_index=True)
+    url = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [

@@ -97,10 +97,9 @@ def on_tutorial_moved(sender, instance, raw=False, using=None, **kwargs):
     if raw or not instance.link_target_changed:
         return
     paths = {instance.source_path, instance.loaded_value("source_path")}
-    lesson_id = instance.pk
 
     def rerender():
-        backlinks.rerender_linking_to(paths, exclude=lesson_id)
+        backlinks.rerender_linking_to(paths)
 
     transaction.on_commit(rerender, using=using, robust=True)
 
@@ -109,10 +108,9 @@ def on_tutorial_moved(sender, instance, raw=False, using=None, **kwargs):
 def on_tutorial_deleting(sender, instance, using=None, **kwargs):
     """A deleted lesson's linkers lose the link (it becomes text) once committed."""
     paths = {instance.source_path}
-    lesson_id = instance.pk
 
     def rerender():
-        backlinks.rerender_linking_to(paths, exclude=lesson_id)
+        backlinks.rerender_linking_to(paths)
 
     transaction.on_commit(rerender, using=using, robust=True)
 
