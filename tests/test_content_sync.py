@@ -255,7 +255,7 @@ def test_any_render_exception_is_reported_and_the_lesson_keeps_its_last_version(
     monkeypatch.setattr(markdown, "_render", exploding)
     with pytest.raises(SyncFailed) as failure:
         sync(course)
-    assert "02-practice/tips.md: nested too deeply to render" in failure.value.err
+    assert "02-practice/tips.md:7: nested too deeply to render" in failure.value.err
     assert "Hello." in Tutorial.objects.get(slug="tips").body_html
 
 

@@ -216,3 +216,11 @@ def test_rendering_longer_than_the_time_limit_is_stopped(monkeypatch):
     with pytest.raises(RenderError, match="took longer than 0.2 s"):
         render("x\n")
     assert time.monotonic() - started < 1.0
+
+
+def test_a_real_recursion_error_in_markdown_names_the_deepest_line():
+    # Not caught by the bounds: 5,000 nested emphasis markers overflow Python-Markdown.
+    with pytest.raises(RenderError) as error:
+        render("Fine.\n\n" + "*" * 5000 + "x" + "*" * 5000 + "\n")
+    assert error.value.message == "nested too deeply to render"
+    assert error.value.line == 3

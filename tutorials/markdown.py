@@ -22,7 +22,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -215,6 +215,19 @@ def check_bounds(text: str) -> None:
     """
     if len(text) > MAX_TEXT_LENGTH:
         raise RenderError(f"too long: {len(text):,} characters (at most {MAX_TEXT_LENGTH:,})")
+    for number, depth, inline, _length in _nesting(text):
+        if depth > MAX_NESTING:
+            raise RenderError(
+                f"nested {depth} levels deep (lists or quotes; at most {MAX_NESTING})", number
+            )
+        if inline > MAX_INLINE_NESTING:
+            raise RenderError(
+                f"{inline} brackets open at once (at most {MAX_INLINE_NESTING})", number
+            )
+
+
+def _nesting(text: str) -> Iterator[tuple[int, int, int, int]]:
+    """(line number, block depth, bracket depth, length) of each Markdown line outside code."""
     lines = text.splitlines()
     in_code = set()
     for fence in fences(lines):
@@ -226,15 +239,14 @@ def check_bounds(text: str) -> None:
         stripped = expanded.lstrip(" ")
         markers = len(_BLOCK_MARKER.findall(_BLOCK_MARKERS.match(stripped)[0]))
         depth = (len(expanded) - len(stripped)) // 4 + markers
-        if depth > MAX_NESTING:
-            raise RenderError(
-                f"nested {depth} levels deep (lists or quotes; at most {MAX_NESTING})", number
-            )
-        inline = _inline_depth(re.sub(r"`[^`]*`", "", line))
-        if inline > MAX_INLINE_NESTING:
-            raise RenderError(
-                f"{inline} brackets open at once (at most {MAX_INLINE_NESTING})", number
-            )
+        yield number, depth, _inline_depth(re.sub(r"`[^`]*`", "", line)), len(line)
+
+
+def _deepest_line(text: str) -> int | None:
+    """The line nested deepest (else the longest): where a recursion error most likely
+    comes from."""
+    deepest = max(_nesting(text), key=lambda item: (item[1] + item[2], item[3]), default=None)
+    return deepest[0] if deepest else None
 
 
 # Block quote and list markers at the start of a line: each opens one more level.
@@ -293,7 +305,7 @@ def render(text: str, resolve_link: LinkResolver | None = None) -> Rendered:
     except _Timeout:
         raise RenderError(f"took longer than {RENDER_TIME_LIMIT:g} s to render") from None
     except RecursionError:
-        raise RenderError("nested too deeply to render") from None
+        raise RenderError("nested too deeply to render", _deepest_line(text)) from None
     except RenderError:
         raise
     except Exception as exc:
