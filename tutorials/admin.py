@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import pagecache, search
-from .models import SearchMiss, Section, Tutorial
+from .models import Redirect, SearchMiss, Section, Tutorial
 
 
 @admin.register(Section)
@@ -117,4 +117,21 @@ class SearchMissAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    """Old addresses of renamed or moved lessons and sections; each answers 301.
+
+    Left behind by ``Tutorial.save()`` and ``Section.save()`` when a slug or section
+    changes. Delete one to let its address answer 404 again.
+    """
+
+    list_display = ["old_path", "tutorial", "section"]
+    list_select_related = ["tutorial", "section"]
+    search_fields = ["old_path"]
+    readonly_fields = ["old_path", "tutorial", "section"]
+
+    def has_add_permission(self, request) -> bool:
         return False
