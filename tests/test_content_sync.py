@@ -365,3 +365,9 @@ def test_a_first_sync_renders_each_lesson_once(course, committed, monkeypatch):
     with committed():
         sync(course)
     assert len(renders) == 3  # the links were right when rendered: no linker is stale
+
+
+def test_check_of_a_missing_folder_says_nothing_would_be_synced(tmp_path):
+    with pytest.raises(SyncFailed) as failure:
+        sync(tmp_path / "nowhere", "--check")
+    assert failure.value.out.startswith("nothing synced: content/ could not be read")

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         for conflict in report.conflicts:
             self.stderr.write(self.style.WARNING(f"conflict: {conflict}"))
         if verbosity >= 1:
-            prefix = "check: would be " if check else ""
+            prefix = "check: would be " if check and not report.aborted else ""
             self.stdout.write(prefix + report.summary())
         if report.aborted:
             raise CommandError("Nothing was synced; fix the errors above.")
