@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import write
 from tests.test_content import SECTION, SyncFailed, lesson, sync
@@ -338,14 +336,14 @@ def test_sync_records_which_lesson_links_to_which(course):
 # -- exact work -------------------------------------------------------------------------------
 
 
-def test_second_sync_with_no_change_makes_exactly_the_reading_queries(course):
+def test_second_sync_with_no_change_makes_exactly_the_reading_queries(
+    course, django_assert_num_queries
+):
     sync(course)
-    with CaptureQueriesContext(connection) as queries:
+    with django_assert_num_queries(3) as captured:  # sections, lessons, the gone lessons
         out, _ = sync(course)
     assert "0 created, 0 updated, 3 unchanged" in out
-    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
-    assert writes == []
-    assert len(queries) == 3  # sections, lessons, the gone lessons
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in captured.captured_queries)
 
 
 def test_running_the_command_twice_gives_the_same_course(course):
