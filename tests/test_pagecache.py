@@ -345,3 +345,16 @@ def test_rebuild_search_index_starts_a_new_content_version(lesson):
     before = pagecache.content_version()
     call_command("rebuild_search_index", verbosity=0)
     assert pagecache.content_version() != before
+
+
+def test_a_warm_hit_does_not_resolve_the_url_again(client, lesson, monkeypatch):
+    """Which views are cacheable is remembered per path: a hit stays a dictionary lookup."""
+    assert client.get(LESSON_URL).status_code == 200
+
+    def fail(*args, **kwargs):
+        raise AssertionError("URL resolved again on a warm hit")
+
+    monkeypatch.setattr("tutorials.middleware.resolve", fail)
+    response = client.get(LESSON_URL)
+    assert response.status_code == 200
+    assert response.templates == []  # from the page cache

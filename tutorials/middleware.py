@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -133,8 +134,14 @@ def _content_version() -> str | None:
 
 
 def _is_cacheable_view(request: HttpRequest) -> bool:
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    return _resolves_to_cacheable_view(urlconf, request.path_info)
+
+
+@lru_cache(maxsize=4096)  # paths; resolving on every hit would cost more than the hit
+def _resolves_to_cacheable_view(urlconf: str, path: str) -> bool:
     try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        match = resolve(path, urlconf)
     except Resolver404:
         return False
     return bool(getattr(match.func, "cacheable_page", False))
