@@ -98,7 +98,13 @@ test: install-dev audit system-deps node-deps compile collectstatic check ## Ins
 test-postgres: install-dev ## Database, search and cache tests against PostgreSQL and Redis
 	DATABASE_URL=$(PG_URL) CACHE_URL=$(REDIS_URL) $(PY) -m pytest -m "not browser" -p no:randomly \
 	  tests/test_models.py tests/test_content.py tests/test_views.py tests/test_search*.py \
-	  tests/test_pagecache.py tests/test_security.py
+	  tests/test_pagecache.py tests/test_security.py \
+	  tests/test_content_sync.py tests/test_links.py
+
+.PHONY: test-degraded
+# Port 9 (discard) is closed: the shared cache fails as it does in an outage.
+test-degraded: install-dev ## Pages and /healthz with the shared cache down (CACHE_URL at a closed port)
+	CACHE_URL=redis://127.0.0.1:9/0 $(PY) -m pytest -p no:randomly -n 0 tests/test_degraded.py
 
 deploy-deps: ## Install nginx and the PostgreSQL/Redis clients used by `make test-deploy`
 	@missing=""; for p in $(DEPLOY_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

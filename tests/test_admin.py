@@ -87,3 +87,47 @@ def test_admin_edit_renders_the_new_body(staff_client, lesson):
 def test_change_form_loads_the_pygments_styles_for_the_preview(staff_client, lesson):
     html = staff_client.get(f"/admin/tutorials/tutorial/{lesson.pk}/change/").content.decode()
     assert "/static/css/pygments." in html
+
+
+def form_data(lesson, **changes):
+    data = {
+        "section": lesson.section_id,
+        "title": lesson.title,
+        "slug": lesson.slug,
+        "order": lesson.order,
+        "summary": "s",
+        "published": "on",
+        "body_markdown": lesson.body_markdown,
+        "references": "[]",
+    }
+    return {**data, **changes}
+
+
+def test_changing_a_slug_in_admin_leaves_a_redirect_and_fixes_links(
+    staff_client, client, django_capture_on_commit_callbacks
+):
+    section = make_section(slug="basics")
+    target = make_tutorial(section, slug="custom", source_path="basics/custom.md")
+    linker = make_tutorial(
+        section, slug="home", source_path="basics/home.md", body_markdown="[c](custom.md)\n"
+    )
+    url = f"/admin/tutorials/tutorial/{target.pk}/change/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, form_data(target, slug="custom-signals"))
+    assert response.status_code == 302
+    assert 'href="/basics/custom-signals/"' in Tutorial.objects.get(pk=linker.pk).body_html
+    moved = client.get("/basics/custom/")
+    assert (moved.status_code, moved["Location"]) == (301, "/basics/custom-signals/")
+    listing = staff_client.get("/admin/tutorials/redirect/").content.decode()
+    assert "/basics/custom/" in listing
+
+
+def test_admin_refuses_a_link_from_a_published_lesson_to_a_draft(staff_client):
+    section = make_section(slug="basics")
+    make_tutorial(section, slug="draft", source_path="basics/draft.md", published=False)
+    lesson = make_tutorial(section, slug="home", source_path="basics/home.md")
+    url = f"/admin/tutorials/tutorial/{lesson.pk}/change/"
+    response = staff_client.post(url, form_data(lesson, body_markdown="See [d](draft.md).\n"))
+    assert response.status_code == 200  # the form again, with the error
+    assert "Links to no published lesson: draft.md" in response.content.decode()
+    assert "draft.md" not in Tutorial.objects.get(pk=lesson.pk).body_markdown

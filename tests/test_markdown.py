@@ -1,8 +1,11 @@
 """Rendering lesson Markdown: highlighting, anchors, sanitizing, samples, links."""
 
-import django
+import time
 
-from tutorials.markdown import render
+import django
+import pytest
+
+from tutorials.markdown import RenderError, render
 
 
 def test_python_code_is_highlighted_by_pygments():
@@ -134,3 +137,90 @@ def test_page_and_sample_check_agree_on_every_lesson_in_content():
         assert html.count('class="runnable"') == len(samples), lesson.path
         with_output = [s for s in samples if s.expected_output is not None]
         assert html.count('class="runnable-expected"') == len(with_output), lesson.path
+
+
+# -- one link parser: the tree processor -----------------------------------------------------
+
+
+def test_link_text_inside_code_is_not_a_link():
+    text = "Write `[x](gone.md)`.\n\n```markdown\n[x](gone.md)\n```\n\n    [x](gone.md)\n"
+    result = render(text, lambda href: None)
+    assert result.links == [] and result.broken_links == []
+
+
+def test_reference_style_links_are_resolved_and_recorded():
+    def resolve(href):
+        return {"custom.md": "/s/custom/"}.get(href)
+
+    result = render("See [it][c] and [gone][g].\n\n[c]: custom.md#send\n[g]: gone.md\n", resolve)
+    assert 'href="/s/custom/#send"' in result.html
+    assert result.links == ["custom.md"]
+    assert result.broken_links == ["gone.md"]
+
+
+def test_an_unresolved_link_is_rendered_as_text_never_as_a_dead_href():
+    html = render("See [gone](gone.md).\n", lambda href: None).html
+    assert "gone.md" not in html
+    assert '<span class="broken-link">gone</span>' in html
+
+
+# -- bounded depth, size and time ------------------------------------------------------------
+
+HOSTILE = {
+    "nested list": "- " * 1000 + "x\n",
+    "nested quote": ">" * 1000 + " x\n",
+    "indented list": "".join("    " * depth + "- x\n" for depth in range(30)),
+    "open brackets": "[" * 5000 + "x\n",
+    "too long": "word " * 70_000,
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_hostile_text_is_refused_quickly_with_a_render_error(case):
+    started = time.monotonic()
+    with pytest.raises(RenderError):
+        render(HOSTILE[case])
+    assert time.monotonic() - started < 1.0
+
+
+def test_nesting_error_names_the_line():
+    with pytest.raises(RenderError) as error:
+        render("Fine.\n\n" + "- " * 50 + "x\n")
+    assert error.value.line == 3
+    assert "nested 50 levels deep" in error.value.message
+
+
+def test_deep_code_inside_a_fence_is_not_counted():
+    code = "".join("    " * depth + "f(\n" for depth in range(40))
+    assert "highlight" in render(f"```python\n{code}```\n").html
+
+
+def test_recursion_error_inside_markdown_becomes_a_render_error(monkeypatch):
+    def recurse(text, resolve_link):
+        return recurse(text, resolve_link)
+
+    monkeypatch.setattr("tutorials.markdown._render", recurse)
+    with pytest.raises(RenderError, match="nested too deeply"):
+        render("x\n")
+
+
+def test_rendering_longer_than_the_time_limit_is_stopped(monkeypatch):
+    monkeypatch.setattr("tutorials.markdown.RENDER_TIME_LIMIT", 0.2)
+
+    def forever(text, resolve_link):
+        while True:
+            pass
+
+    monkeypatch.setattr("tutorials.markdown._render", forever)
+    started = time.monotonic()
+    with pytest.raises(RenderError, match="took longer than 0.2 s"):
+        render("x\n")
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_real_recursion_error_in_markdown_names_the_deepest_line():
+    # Not caught by the bounds: 5,000 nested emphasis markers overflow Python-Markdown.
+    with pytest.raises(RenderError) as error:
+        render("Fine.\n\n" + "*" * 5000 + "x" + "*" * 5000 + "\n")
+    assert error.value.message == "nested too deeply to render"
+    assert error.value.line == 3

@@ -318,3 +318,43 @@ from tutorials.pagecache import bump_content_version
 assert not settings.DEBUG or settings.CACHE_URL
 bump_content_version()
 """
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/admin/login/", "/csrf-token/", "/sitemap.xml"])
+def test_only_cacheable_views_read_the_content_version(client, lesson, url, monkeypatch):
+    """Issue 12: the version was read for every URL, so a cache outage broke them all."""
+
+    def fail():
+        raise AssertionError("content version read for a view that is never cached")
+
+    monkeypatch.setattr(pagecache, "content_version", fail)
+    assert client.get(url).status_code == 200
+
+
+def test_cacheable_views_are_marked_for_the_middleware():
+    from django.urls import resolve
+
+    assert resolve(LESSON_URL).func.cacheable_page == pagecache.STORE
+    assert resolve("/search/").func.cacheable_page == pagecache.VALIDATE
+    assert not getattr(resolve("/healthz").func, "cacheable_page", False)
+
+
+def test_rebuild_search_index_starts_a_new_content_version(lesson):
+    from django.core.management import call_command
+
+    before = pagecache.content_version()
+    call_command("rebuild_search_index", verbosity=0)
+    assert pagecache.content_version() != before
+
+
+def test_a_warm_hit_does_not_resolve_the_url_again(client, lesson, monkeypatch):
+    """Which views are cacheable is remembered per path: a hit stays a dictionary lookup."""
+    assert client.get(LESSON_URL).status_code == 200
+
+    def fail(*args, **kwargs):
+        raise AssertionError("URL resolved again on a warm hit")
+
+    monkeypatch.setattr("tutorials.middleware.resolve", fail)
+    response = client.get(LESSON_URL)
+    assert response.status_code == 200
+    assert response.templates == []  # from the page cache

@@ -8,6 +8,7 @@ import yaml
 from django.conf import settings
 
 from tutorials import content, schemas
+from tutorials.content.validate import LESSON_KEYS, SECTION_KEYS
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -43,8 +44,8 @@ def test_the_editor_settings_point_at_the_schemas():
 def test_schema_keys_are_the_keys_sync_accepts():
     lesson = json.loads((schemas.SCHEMA_DIR / "lesson.schema.json").read_text())
     section = json.loads((schemas.SCHEMA_DIR / "section.schema.json").read_text())
-    assert set(lesson["properties"]) == content.LESSON_KEYS
-    assert set(section["properties"]) == content.SECTION_KEYS
+    assert set(lesson["properties"]) == LESSON_KEYS
+    assert set(section["properties"]) == SECTION_KEYS
 
 
 LESSON = "---\n{meta}---\n\nBody.\n"

@@ -4,11 +4,13 @@ paths that save lessons through them: the admin, its actions, sync_content."""
 from __future__ import annotations
 
 import importlib
+from contextlib import contextmanager
 
 import pytest
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core import serializers
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.urls import reverse
 
 from tests.conftest import write
@@ -118,22 +120,36 @@ def test_a_failing_index_update_does_not_fail_the_save(committed, monkeypatch, c
     assert "index unavailable" in caplog.text
 
 
-def test_receivers_are_connected_once_even_if_the_module_is_imported_again(committed):
-    importlib.reload(signals)  # new function objects; the dispatch_uids stop a second connect
+@contextmanager
+def receivers_restored(module, *signals_used):
+    """Put back exactly the receivers (and module attributes) found before the block."""
+    found_receivers = [(signal, list(signal.receivers)) for signal in signals_used]
+    found_attributes = dict(vars(module))
     try:
+        yield
+    finally:
+        for signal, receivers in found_receivers:
+            with signal.lock:
+                signal.receivers = receivers
+                signal.sender_receivers_cache.clear()
+        vars(module).update(found_attributes)
+
+
+SIGNALS_USED = (post_save, post_delete, pre_delete, user_login_failed, user_logged_in)
+
+
+def test_receivers_are_connected_once_even_if_the_module_is_imported_again(committed):
+    before = {signal: list(signal.receivers) for signal in SIGNALS_USED}
+    with receivers_restored(signals, *SIGNALS_USED):
+        importlib.reload(signals)  # new function objects; the dispatch_uids stop a second connect
+        assert {signal: list(signal.receivers) for signal in SIGNALS_USED} == before
         with committed() as callbacks:
             tutorial = make_tutorial()
             tutorial.delete()
         names = [c.__name__ for c in search_callbacks(callbacks)]
         assert names == ["update_search_entry", "remove_search_entry"]
-    finally:
-        for signal, receiver in [
-            (post_save, signals.on_tutorial_saved),
-            (post_delete, signals.on_tutorial_deleted),
-        ]:
-            uid = f"tutorials.signals.{receiver.__name__}"
-            signal.disconnect(sender=Tutorial, dispatch_uid=uid)
-            signal.connect(receiver, sender=Tutorial, dispatch_uid=uid)
+    assert {signal: list(signal.receivers) for signal in SIGNALS_USED} == before
+    assert signals.on_tutorial_saved is not None
 
 
 SECTION = "title: Wildlife\nslug: wildlife\norder: 1\n"

@@ -11,8 +11,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from . import revisions, search
-from .models import SearchMiss, Section, Tutorial, TutorialRevision
+from . import pagecache, revisions, search
+from .models import Redirect, SearchMiss, Section, Tutorial, TutorialRevision
 
 
 @admin.register(Section)
@@ -194,6 +194,7 @@ class TutorialAdmin(admin.ModelAdmin):
     def rebuild_search_index(self, request, queryset):
         # The whole index, whatever is selected: the same as manage.py rebuild_search_index.
         report = search.rebuild(indexed_by="rebuild_search_index")
+        pagecache.bump_content_version()  # cached pages show what was indexed
         level = messages.ERROR if report.errors else messages.SUCCESS
         self.message_user(request, f"Search index rebuilt: {report.summary()}.", level)
         for error in report.errors:
@@ -213,4 +214,21 @@ class SearchMissAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Redirect)
+class RedirectAdmin(admin.ModelAdmin):
+    """Old addresses of renamed or moved lessons and sections; each answers 301.
+
+    Left behind by ``Tutorial.save()`` and ``Section.save()`` when a slug or section
+    changes. Delete one to let its address answer 404 again.
+    """
+
+    list_display = ["old_path", "tutorial", "section"]
+    list_select_related = ["tutorial", "section"]
+    search_fields = ["old_path"]
+    readonly_fields = ["old_path", "tutorial", "section"]
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -6,6 +6,12 @@ contents and a few facts about the text. It is called when a lesson is saved, ne
 while serving a page. Everything it returns has gone through nh3, so a lesson's raw
 HTML or ``javascript:`` links cannot inject script, while Pygments markup, tables,
 admonitions, heading anchors and runnable samples survive.
+
+It is also the one link parser: the links it finds (``Rendered.links`` and
+``Rendered.broken_links``) are what the content check reports and what the link
+table records, so a link in code is never a link and a reference-style link always
+is. A text that is too deep or too big to render in bounded time raises
+``RenderError`` (with its line) instead of running for minutes or overflowing the stack.
 """
 
 from __future__ import annotations
@@ -13,9 +19,14 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from collections.abc import Callable
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree.ElementTree import Element
 
 import django
 import markdown
@@ -27,9 +38,17 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from .fences import runnable_blocks
+from .fences import fences, runnable_blocks
 
 WORDS_PER_MINUTE = 200  # a comfortable reading pace for technical prose
+
+# Bounds that keep one hostile file from stalling a sync or the development server:
+# Python-Markdown recurses once per nesting level (a list nested 1,000 deep runs for
+# half a minute, then overflows the stack) and backtracks on deep brackets.
+MAX_TEXT_LENGTH = 300_000  # characters; the longest lesson today is ~15,000
+MAX_NESTING = 20  # list / block quote levels; lessons use three at most
+MAX_INLINE_NESTING = 32  # unclosed ( and [ on one line, outside code
+RENDER_TIME_LIMIT = 2.0  # seconds, enforced where a timer signal can be used
 
 # A link resolver maps a relative ``.md`` path (as written in the lesson) to the
 # lesson's URL, or returns None when no such lesson exists.
@@ -53,13 +72,29 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
+class RenderError(Exception):
+    """The text cannot be rendered within the bounds above (or Markdown failed on it)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line  # 1-based line of the text, when known
+
+
 @dataclass
 class Rendered:
-    """The result of rendering one lesson."""
+    """The result of rendering one lesson.
+
+    ``links`` are the relative ``.md`` links that resolved (as written, without
+    the anchor) and ``link_urls`` what each resolved to; ``broken_links`` are those
+    that did not, each rendered as plain text.
+    """
 
     html: str
     toc: list[dict[str, Any]] = field(default_factory=list)
     reading_minutes: int = 1
+    links: list[str] = field(default_factory=list)
+    link_urls: dict[str, str] = field(default_factory=dict)
     broken_links: list[str] = field(default_factory=list)
 
 
@@ -104,24 +139,42 @@ class RunnableSamplePreprocessor(Preprocessor):
         return out + lines[pos:]
 
 
+def is_lesson_link(href: str) -> bool:
+    """A relative link to another lesson's file (``other.md``, ``../s/x.md#part``)."""
+    path = href.partition("#")[0]
+    return path.endswith(".md") and ":" not in path and not path.startswith("/")
+
+
 class LessonLinkTreeprocessor(Treeprocessor):
-    """Rewrite relative links to ``.md`` files into lesson URLs."""
+    """Rewrite relative links to ``.md`` files into lesson URLs.
+
+    It sees the parsed tree, so inline and reference-style links alike, and never a
+    link-like text inside code. A link that does not resolve becomes a plain
+    ``<span>``: a learner never follows a link to a missing or draft lesson.
+    """
 
     def __init__(self, md: markdown.Markdown, resolve_link: LinkResolver | None) -> None:
         super().__init__(md)
         self.resolve_link = resolve_link
+        self.links: list[str] = []
+        self.urls: dict[str, str] = {}
         self.broken: list[str] = []
 
-    def run(self, root: Any) -> None:
+    def run(self, root: Element) -> None:
         for element in root.iter("a"):
             href = element.get("href", "")
-            path, _, anchor = href.partition("#")
-            if "://" in path or not path.endswith(".md"):
+            if not is_lesson_link(href):
                 continue
+            path, _, anchor = href.partition("#")
             url = self.resolve_link(path) if self.resolve_link else None
             if url is None:
                 self.broken.append(href)
+                element.tag = "span"
+                element.attrib.clear()
+                element.set("class", "broken-link")
                 continue
+            self.links.append(path)
+            self.urls[path] = url
             element.set("href", url + (f"#{anchor}" if anchor else ""))
 
 
@@ -155,8 +208,114 @@ def _clean_toc(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def check_bounds(text: str) -> None:
+    """Raise ``RenderError`` for a text too big or too deeply nested to render safely.
+
+    Lines inside fenced code are not Markdown and are not counted.
+    """
+    if len(text) > MAX_TEXT_LENGTH:
+        raise RenderError(f"too long: {len(text):,} characters (at most {MAX_TEXT_LENGTH:,})")
+    for number, depth, inline, _length in _nesting(text):
+        if depth > MAX_NESTING:
+            raise RenderError(
+                f"nested {depth} levels deep (lists or quotes; at most {MAX_NESTING})", number
+            )
+        if inline > MAX_INLINE_NESTING:
+            raise RenderError(
+                f"{inline} brackets open at once (at most {MAX_INLINE_NESTING})", number
+            )
+
+
+def _nesting(text: str) -> Iterator[tuple[int, int, int, int]]:
+    """(line number, block depth, bracket depth, length) of each Markdown line outside code."""
+    lines = text.splitlines()
+    in_code = set()
+    for fence in fences(lines):
+        in_code.update(range(fence.start, fence.end))
+    for number, line in enumerate(lines, 1):
+        if number - 1 in in_code or not line.strip():
+            continue
+        expanded = line.expandtabs(4)
+        stripped = expanded.lstrip(" ")
+        markers = len(_BLOCK_MARKER.findall(_BLOCK_MARKERS.match(stripped)[0]))
+        depth = (len(expanded) - len(stripped)) // 4 + markers
+        yield number, depth, _inline_depth(re.sub(r"`[^`]*`", "", line)), len(line)
+
+
+def _deepest_line(text: str) -> int | None:
+    """The line nested deepest (else the longest): where a recursion error most likely
+    comes from."""
+    deepest = max(_nesting(text), key=lambda item: (item[1] + item[2], item[3]), default=None)
+    return deepest[0] if deepest else None
+
+
+# Block quote and list markers at the start of a line: each opens one more level.
+_BLOCK_MARKER = re.compile(r">|(?:[-*+]|\d{1,9}[.)])(?=\s|$)")
+_BLOCK_MARKERS = re.compile(r"(?:(?:>|(?:[-*+]|\d{1,9}[.)])(?=\s|$))\s*)*")
+
+
+def _inline_depth(line: str) -> int:
+    depth = deepest = 0
+    for char in line:
+        if char in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]" and depth:
+            depth -= 1
+    return deepest
+
+
+class _Timeout(BaseException):
+    """Raised by the timer inside Markdown; BaseException so no ``except Exception`` eats it."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` where a timer signal can be used (the main
+    thread: sync_content, the development server's reloader, a gunicorn worker)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def render(text: str, resolve_link: LinkResolver | None = None) -> Rendered:
-    """Render lesson Markdown to sanitized HTML plus its table of contents."""
+    """Render lesson Markdown to sanitized HTML plus its table of contents.
+
+    Raises ``RenderError`` when the text is out of bounds, Markdown fails on it
+    (a ``RecursionError`` included) or it takes longer than ``RENDER_TIME_LIMIT``.
+    """
+    check_bounds(text)
+    started = time.monotonic()
+    try:
+        with _time_limit(RENDER_TIME_LIMIT):
+            return _render(text, resolve_link)
+    except _Timeout:
+        raise RenderError(f"took longer than {RENDER_TIME_LIMIT:g} s to render") from None
+    except RecursionError:
+        raise RenderError("nested too deeply to render", _deepest_line(text)) from None
+    except RenderError:
+        raise
+    except Exception as exc:
+        elapsed = time.monotonic() - started
+        raise RenderError(
+            f"cannot be rendered ({type(exc).__name__}: {exc}; after {elapsed:.1f} s)"
+        ) from exc
+
+
+def _render(text: str, resolve_link: LinkResolver | None) -> Rendered:
     extension = LessonExtension(resolve_link)
     md = markdown.Markdown(
         extensions=[
@@ -187,6 +346,8 @@ def render(text: str, resolve_link: LinkResolver | None = None) -> Rendered:
         html=sanitize(body),
         toc=_clean_toc(md.toc_tokens),
         reading_minutes=max(1, round(words / WORDS_PER_MINUTE)),
+        links=list(extension.links.links if extension.links else []),
+        link_urls=dict(extension.links.urls if extension.links else {}),
         broken_links=list(extension.links.broken if extension.links else []),
     )
 

@@ -7,15 +7,19 @@ Their place in ``settings.MIDDLEWARE`` matters and is explained there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from . import metrics, pagecache, ratelimit
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
+logger = logging.getLogger(__name__)
 
 
 class RequestLimitsMiddleware:
@@ -95,11 +99,17 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not _is_cacheable_view(request):
+            # Only @cacheable_page views touch the cache: admin, /healthz and the
+            # runner never depend on it.
+            return self.get_response(request)
         version = None
         if pagecache.enabled() and pagecache.is_anonymous_read(request):
             # Read before rendering: a page is stored under the version it started
             # at, so one rendered during a save is stale as soon as the save commits.
-            version = pagecache.content_version()
+            version = _content_version()
+            if version is None:  # the shared cache is down: serve, uncached
+                return self.get_response(request)
             # lookup() reads the Host header through get_host(): a bad Host gets
             # its 400 here, never a stored page.
             page = pagecache.lookup(request, version)
@@ -110,8 +120,34 @@ class PageCacheMiddleware:
         if getattr(response, "cacheable_page", False):
             if version is not None and response.cacheable_page == pagecache.STORE:
                 metrics.PAGE_CACHE_MISSES.inc()
-            response = pagecache.finish(request, response, version or pagecache.content_version())
+            version = version or _content_version()
+            if version is not None:
+                response = pagecache.finish(request, response, version)
         return response
+
+
+def _content_version() -> str | None:
+    """The content version, or None (logged) when the shared cache fails: the page
+    is then served without the cache rather than not at all."""
+    try:
+        return pagecache.content_version()
+    except Exception as exc:  # Redis down, a full disk: any cache error degrades
+        logger.warning("page cache off, shared cache failed: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+def _is_cacheable_view(request: HttpRequest) -> bool:
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    return _resolves_to_cacheable_view(urlconf, request.path_info)
+
+
+@lru_cache(maxsize=4096)  # paths; resolving on every hit would cost more than the hit
+def _resolves_to_cacheable_view(urlconf: str, path: str) -> bool:
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return False
+    return bool(getattr(match.func, "cacheable_page", False))
 
 
 class LoginRateLimitMiddleware:

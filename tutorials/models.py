@@ -2,7 +2,10 @@
 The course: sections and their lessons (tutorials).
 
 A Tutorial stores its Markdown source and the HTML rendered from it when it is
-saved, so that serving a lesson never runs Markdown or Pygments.
+saved, so that serving a lesson never runs Markdown or Pygments. Links between
+lessons are data (``TutorialLink``): when a lesson's address or visibility changes,
+a receiver (tutorials/signals.py) renders the lessons linking to it again. An
+address that changes leaves a ``Redirect`` behind, so old links answer 301.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import json
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,8 +45,35 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic(using=kwargs.get("using")):
+            if self.slug_changed:
+                self._leave_redirects(self._loaded_slug)
+            super().save(*args, **kwargs)
+        self._loaded_slug = self.slug
+
     def get_absolute_url(self) -> str:
         return reverse("tutorials:section", kwargs={"section": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_slug = instance.__dict__.get("slug")
+        return instance
+
+    @property
+    def slug_changed(self) -> bool:
+        """True while saving a loaded section whose slug differs from the stored one."""
+        loaded = getattr(self, "_loaded_slug", None)
+        return loaded is not None and loaded != self.slug
+
+    def _leave_redirects(self, old_slug: str) -> None:
+        """Point the section's old address, and its lessons' old addresses, here."""
+        old = reverse("tutorials:section", kwargs={"section": old_slug})
+        Redirect.point(old, section=self)
+        for pk, slug in self.tutorials.values_list("pk", "slug"):
+            url = reverse("tutorials:lesson", kwargs={"section": old_slug, "slug": slug})
+            Redirect.point(url, tutorial_id=pk)
 
 
 class TutorialQuerySet(models.QuerySet):
@@ -106,12 +137,108 @@ class Tutorial(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, resolve_link: markdown.LinkResolver | None = None, **kwargs) -> None:
-        self.render(resolve_link)
-        super().save(*args, **kwargs)
+    def save(
+        self,
+        *args,
+        resolve_link: markdown.LinkResolver | None = None,
+        rendered: markdown.Rendered | None = None,
+        **kwargs,
+    ) -> None:
+        """Render (or take ``rendered``, already made by the content sync), save, and
+        record the lesson's links and, when its address changed, a redirect."""
+        if rendered is None:
+            rendered = self.render(resolve_link)
+        else:
+            self._apply(rendered)
+        old_url = self._moved_from()
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            self._record_links(rendered)
+            if old_url:
+                Redirect.point(old_url, tutorial_id=self.pk)
+            Redirect.objects.filter(old_path=self.get_absolute_url()).delete()
+        self._loaded = {f: getattr(self, f) for f in self.LINK_TARGET_FIELDS}
 
     def get_absolute_url(self) -> str:
         return reverse("tutorials:lesson", kwargs={"section": self.section.slug, "slug": self.slug})
+
+    # What decides where a lesson is and who may see it: a change to any of them
+    # means the lessons linking to it must be rendered again.
+    LINK_TARGET_FIELDS = ("section_id", "slug", "published", "source_path")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = {f: instance.__dict__.get(f) for f in cls.LINK_TARGET_FIELDS}
+        return instance
+
+    def loaded_value(self, field: str):
+        """The value ``field`` had when the row was read (None for a new lesson)."""
+        return (getattr(self, "_loaded", None) or {}).get(field)
+
+    @property
+    def link_target_changed(self) -> bool:
+        """True for a new lesson, or one whose address, visibility or file changed
+        since it was read: the lessons linking to it are then rendered again."""
+        loaded = getattr(self, "_loaded", None)
+        if loaded is None:
+            return True
+        return any(
+            loaded[field] is not None and loaded[field] != getattr(self, field)
+            for field in self.LINK_TARGET_FIELDS
+        )
+
+    def _moved_from(self) -> str | None:
+        """The address the stored row had, when this save moves the lesson."""
+        old_section, old_slug = self.loaded_value("section_id"), self.loaded_value("slug")
+        if old_section is None or (old_section, old_slug) == (self.section_id, self.slug):
+            return None
+        section_slug = Section.objects.filter(pk=old_section).values_list("slug", flat=True)
+        section_slug = section_slug.first()
+        if section_slug is None:
+            return None
+        return reverse("tutorials:lesson", kwargs={"section": section_slug, "slug": old_slug})
+
+    def _record_links(self, rendered: markdown.Rendered) -> None:
+        """Keep this lesson's rows in ``TutorialLink`` equal to what it was rendered with."""
+        targets = {
+            markdown.resolve_relative(self.source_path, href.partition("#")[0]): ""
+            for href in rendered.broken_links
+        }
+        for href, url in rendered.link_urls.items():
+            targets[markdown.resolve_relative(self.source_path, href)] = url
+        stored = dict(self.links.values_list("target_path", "url"))
+        if stored.keys() - targets.keys():
+            self.links.filter(target_path__in=stored.keys() - targets.keys()).delete()
+        for path, url in targets.items():
+            if path in stored and stored[path] != url:
+                self.links.filter(target_path=path).update(url=url)
+        new = sorted(targets.keys() - stored.keys())
+        if new:
+            TutorialLink.objects.bulk_create(
+                [TutorialLink(source=self, target_path=path, url=targets[path]) for path in new]
+            )
+
+    def clean(self) -> None:
+        """Refuse (in admin) a body that cannot be rendered or links to a lesson that
+        does not exist or, from a published lesson, to a draft."""
+        super().clean()
+        try:
+            resolve = database_link_resolver(self.source_path, published_only=self.published)
+            rendered = markdown.render(self.body_markdown or "", resolve)
+        except markdown.RenderError as error:
+            where = f"line {error.line}: " if error.line else ""
+            raise ValidationError({"body_markdown": where + error.message}) from None
+        if rendered.broken_links:
+            which = "published " if self.published else ""
+            raise ValidationError(
+                {
+                    "body_markdown": "Links to no "
+                    + which
+                    + "lesson: "
+                    + ", ".join(sorted(set(rendered.broken_links)))
+                }
+            )
 
     def content_hash(self) -> str:
         """A fingerprint of what an author or admin edits, to detect admin changes."""
@@ -124,7 +251,10 @@ class Tutorial(models.Model):
             self.body_markdown,
             self.references,
         ]
-        return hashlib.sha256(json.dumps(editable, default=str).encode()).hexdigest()
+        # sort_keys: PostgreSQL's jsonb gives the keys of ``references`` back in its own
+        # order, which must not look like an admin edit.
+        canonical = json.dumps(editable, default=str, sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     @property
     def edited_since_sync(self) -> bool:
@@ -134,27 +264,96 @@ class Tutorial(models.Model):
     def render(self, resolve_link: markdown.LinkResolver | None = None) -> markdown.Rendered:
         """Render body_markdown into body_html, toc and reading time."""
         if resolve_link is None:
-            resolve_link = database_link_resolver(self.source_path)
+            resolve_link = database_link_resolver(self.source_path, published_only=self.published)
         rendered = markdown.render(self.body_markdown, resolve_link)
+        self._apply(rendered)
+        return rendered
+
+    def _apply(self, rendered: markdown.Rendered) -> None:
         self.body_html = rendered.html
         self.toc = rendered.toc
         self.reading_minutes = rendered.reading_minutes
-        return rendered
 
 
-def database_link_resolver(source_path: str) -> markdown.LinkResolver:
-    """Resolve ``other.md`` links against the lessons already in the database."""
+def database_link_resolver(
+    source_path: str, *, published_only: bool = True
+) -> markdown.LinkResolver:
+    """Resolve ``other.md`` links against the lessons already in the database.
+
+    A published lesson resolves only published lessons: a link to a draft would
+    show its address and lead to a 404.
+    """
 
     def resolve(href: str) -> str | None:
+        if not source_path:
+            return None
         target = markdown.resolve_relative(source_path, href)
-        lesson = (
-            Tutorial.objects.filter(source_path=target).select_related("section").first()
-            if source_path
-            else None
-        )
+        lessons = Tutorial.objects.filter(source_path=target).select_related("section")
+        lesson = (lessons.published() if published_only else lessons).first()
         return lesson.get_absolute_url() if lesson else None
 
     return resolve
+
+
+class TutorialLink(models.Model):
+    """One lesson linking to another lesson's file, and the URL it was rendered with.
+
+    Kept by ``Tutorial.save()`` from the links the renderer found. Keyed by the
+    target's file (``source_path``) rather than its row, so a link to a lesson that
+    does not exist yet is known too. ``url`` is empty when the link did not resolve
+    (rendered as text): a linker whose ``url`` differs from where the target is now
+    is stale and rendered again (tutorials/backlinks.py).
+    """
+
+    source = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="links")
+    target_path = models.CharField(max_length=500, db_index=True)
+    url = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target_path"], name="unique_link")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} -> {self.target_path}"
+
+
+class Redirect(models.Model):
+    """An address a lesson or section used to have; it answers 301 to the current one."""
+
+    old_path = models.CharField(max_length=300, unique=True)
+    tutorial = models.ForeignKey(Tutorial, null=True, blank=True, on_delete=models.CASCADE)
+    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tutorial__isnull=True) ^ models.Q(section__isnull=True),
+                name="redirect_has_one_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.old_path
+
+    @classmethod
+    def point(cls, old_path: str, **target) -> None:
+        """Make ``old_path`` lead to ``target`` (``tutorial_id=`` or ``section=``)."""
+        defaults = {"tutorial_id": None, "section": None, **target}
+        cls.objects.update_or_create(old_path=old_path, defaults=defaults)
+
+    @classmethod
+    def target_url(cls, path: str) -> str | None:
+        """Where ``path`` moved to, if it did and the target is visible."""
+        redirect = (
+            cls.objects.filter(old_path=path).select_related("tutorial__section", "section").first()
+        )
+        if redirect is None:
+            return None
+        if redirect.tutorial is not None:
+            lesson = redirect.tutorial
+            return lesson.get_absolute_url() if lesson.published else None
+        return redirect.section.get_absolute_url()
 
 
 class SearchMiss(models.Model):

@@ -125,6 +125,8 @@ def cacheable_page(
             response.cacheable_page = STORE if store else VALIDATE
             return response
 
+        # PageCacheMiddleware looks at the view before calling it.
+        wrapper.cacheable_page = STORE if store else VALIDATE
         return wrapper
 
     return decorator(view) if view is not None else decorator

@@ -82,15 +82,15 @@ def record(tutorial: Tutorial, attribution: Attribution | None = None) -> Tutori
 
 def keep_before_overwrite(tutorial: Tutorial, note: str) -> TutorialRevision | None:
     """
-    Keep the lesson's stored state (an admin's edit about to be overwritten) as a
-    revision, if no revision holds it yet. Returns the revision that holds it.
+    Keep ``tutorial`` as loaded from the database (an admin's edit about to be
+    overwritten) as a revision, if no revision holds it yet. Returns the revision
+    that holds it.
     """
-    stored = Tutorial.objects.select_related("section").get(pk=tutorial.pk)
-    data = snapshot(stored)
-    for revision in stored.revisions.order_by("-number")[:20]:
+    data = snapshot(tutorial)  # the instance as loaded, before the overwrite is applied
+    for revision in tutorial.revisions.order_by("-number")[:20]:
         if _same(revision, data):
             return revision
-    return record(stored, Attribution(TutorialRevision.ADMIN, "", note))
+    return record(tutorial, Attribution(TutorialRevision.ADMIN, "", note))
 
 
 def restore(revision: TutorialRevision, author: str) -> Tutorial:

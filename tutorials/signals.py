@@ -15,15 +15,19 @@ The same saves and deletes (of sections too) start a new content version of the
 page cache (``tutorials/pagecache.py``) once committed, after the index update. And
 ``user_login_failed`` counts failed logins for the admin login throttle
 (``tutorials/ratelimit.py``), a signal Django sends for you.
+
+Links between lessons follow the lessons they point to: when a lesson's address or
+visibility changes (a new slug or section, published or not, deleted), the lessons
+linking to it are rendered again once committed (``tutorials/backlinks.py``).
 """
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.signals import request_finished
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from . import pagecache, ratelimit, requestlog, revisions, search
+from . import backlinks, pagecache, ratelimit, requestlog, revisions, search
 from .models import Section, Tutorial
 
 
@@ -99,3 +103,46 @@ def on_request_finished(sender, **kwargs):
     middleware has returned, and that line must carry the id too.
     """
     requestlog.forget_request_id()
+
+
+@receiver(post_save, sender=Tutorial, dispatch_uid="tutorials.signals.on_tutorial_moved")
+def on_tutorial_moved(sender, instance, raw=False, using=None, **kwargs):
+    """A lesson that is new, moved (slug, section, file) or published or unpublished
+    changes the links to it: once committed, render the lessons linking to it again.
+
+    After the commit, because the content sync moves several lessons in one
+    transaction (some through a temporary slug) and the links must see the end state.
+    """
+    if raw or not instance.link_target_changed:
+        return
+    paths = {instance.source_path, instance.loaded_value("source_path")}
+
+    def rerender():
+        backlinks.rerender_linking_to(paths)
+
+    transaction.on_commit(rerender, using=using, robust=True)
+
+
+@receiver(pre_delete, sender=Tutorial, dispatch_uid="tutorials.signals.on_tutorial_deleting")
+def on_tutorial_deleting(sender, instance, using=None, **kwargs):
+    """A deleted lesson's linkers lose the link (it becomes text) once committed."""
+    paths = {instance.source_path}
+
+    def rerender():
+        backlinks.rerender_linking_to(paths)
+
+    transaction.on_commit(rerender, using=using, robust=True)
+
+
+@receiver(post_save, sender=Section, dispatch_uid="tutorials.signals.on_section_renamed")
+def on_section_renamed(sender, instance, raw=False, using=None, **kwargs):
+    """A section's new slug moves all its lessons: render their linkers again."""
+    if raw or not instance.slug_changed:
+        return
+    section_id = instance.pk
+
+    def rerender():
+        paths = Tutorial.objects.filter(section_id=section_id).values_list("source_path", flat=True)
+        backlinks.rerender_linking_to(list(paths))
+
+    transaction.on_commit(rerender, using=using, robust=True)

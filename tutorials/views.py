@@ -1,15 +1,21 @@
 """Thin views: the roadmap comes from navigation, lesson HTML is stored rendered."""
 
 from django.conf import settings
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .models import Tutorial
+from . import health
+from .models import Redirect, Tutorial
 from .navigation import LessonLink, SectionEntry, roadmap
 from .pagecache import cacheable_page
 from .source import highlighted_source
@@ -26,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def section(request: HttpRequest, section: str) -> HttpResponse:
     entry = roadmap(request).section(section)
     if entry is None:
-        raise Http404("No such section.")
+        return _moved_or_404(request, "No such section.")
     return render(
         request,
         "tutorials/section.html",
@@ -40,12 +46,14 @@ def lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
     course = roadmap(request)
     link = course.find(section, slug)
     if link is None:
-        return draft_lesson(request, section, slug)
+        return draft_lesson(request, section, slug) or _moved_or_404(request, "No such lesson.")
     tutorial = Tutorial.objects.only(
         "title", "summary", "body_html", "toc", "references", "reading_minutes",
         "updated_at", "search_indexed_at", "search_indexed_by", "source_path",
         "source_updated_at",
-    ).get(pk=link.id)  # fmt: skip
+    ).filter(pk=link.id, published=True).first()  # fmt: skip
+    if tutorial is None:  # unpublished or deleted since the roadmap was read
+        raise Http404("No such lesson.")
     previous, following = course.neighbours(link)
     context = {
         "tutorial": tutorial,
@@ -70,10 +78,11 @@ def can_preview_drafts(request: HttpRequest) -> bool:
     return settings.DEBUG or getattr(request, "user", None) is not None and request.user.is_staff
 
 
-def draft_lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
+def draft_lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse | None:
     """
     A draft (or a scheduled lesson not yet due) at its future URL, for authors only,
-    with a banner. It is in no listing, and never stored by any cache.
+    with a banner; None for anyone else. It is in no listing, and never stored by any
+    cache.
     """
     tutorial = (
         Tutorial.objects.filter(section__slug=section, slug=slug, published=False)
@@ -81,7 +90,7 @@ def draft_lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
         .first()
     )
     if tutorial is None or not can_preview_drafts(request):
-        raise Http404("No such lesson.")
+        return None
     link = LessonLink(
         tutorial.pk, tutorial.title, tutorial.slug, tutorial.summary, section,
         tutorial.section.title, request.path, position=0,
@@ -108,6 +117,14 @@ def draft_lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse:
     return response
 
 
+def _moved_or_404(request: HttpRequest, message: str) -> HttpResponse:
+    """301 to where an old address moved (a renamed slug), else 404."""
+    url = Redirect.target_url(request.path)
+    if url is None:
+        raise Http404(message)
+    return HttpResponsePermanentRedirect(url)
+
+
 @require_safe
 def signals_source(request: HttpRequest) -> HttpResponse:
     """The site's own receivers, shown to learners as a worked example."""
@@ -127,11 +144,13 @@ def csrf_token(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers, 503 (no traceback) when it does not."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # any database failure means unhealthy, not a 500
-        return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    """
+    What a load balancer asks: can this process serve pages?
+
+    200 ``{"status": "ok", ...}`` when the database and the cache answer; 200
+    ``{"status": "degraded", "degraded": ["cache"], ...}`` when only the cache is down
+    (pages are served uncached, so keep the process in rotation); 503
+    ``{"status": "unavailable", ...}`` when the database is down.
+    """
+    report = health.check()
+    return JsonResponse(report, status=200 if report["status"] != "unavailable" else 503)

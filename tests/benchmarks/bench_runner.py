@@ -11,7 +11,7 @@ Code-runner figures, end to end through ``POST /run/`` on a real server:
 
 Starts gunicorn (2 workers) on 127.0.0.1 with the project's settings plus a few
 RUNNER_* overrides (no rate limit, scratch lock directory), and stops it after.
-Prints a table; asserts nothing (the target is printed beside the figures).
+Prints a table with the target beside the figures; exits non-zero on a miss.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import os
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import textwrap
 import threading
@@ -186,7 +187,7 @@ def throughput(port: int, concurrency: int, seconds: float) -> tuple[float, int,
     return len(done) / (time.monotonic() - start), len(done), sum(warm)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=60, help="runs per latency figure")
     parser.add_argument("--seconds", type=float, default=10, help="length of each throughput run")
@@ -231,7 +232,8 @@ def main() -> None:
     warm_p50 = statistics.median(rows[0][1])
     verdict = "met" if warm_p50 < TARGET_WARM_P50_MS else "NOT met"
     print(f"\ntarget: warm p50 < {TARGET_WARM_P50_MS:.0f} ms: {verdict} ({warm_p50:.1f} ms)")
+    return 0 if warm_p50 < TARGET_WARM_P50_MS else 1  # make bench fails on a miss
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

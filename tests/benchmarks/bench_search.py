@@ -1,8 +1,8 @@
 """
 Search figures: index build time, the cost of saving one lesson (its index update
 included) and query latency, for synthetic courses of 100, 1,000 and 10,000
-lesson-sized documents. Prints a table; asserts nothing (targets are printed
-beside the figures).
+lesson-sized documents. Prints a table with the targets beside the figures, and
+exits non-zero when one is missed.
 
     .venv/bin/python tests/benchmarks/bench_search.py [--quick] [--sizes 100,1000,10000]
         [--database-url postgres://postgres@127.0.0.1:5432/postgres]
@@ -247,7 +247,7 @@ def measure_queries(queries: dict[str, list[str]]) -> dict[str, tuple[float, ...
     return results
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="Course sizes, in lessons.")
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 lessons only.")
@@ -255,6 +255,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(size) for size in ("100,1000" if args.quick else args.sizes).split(",")]
     label, cleanup = setup_django(args.database_url)
+    missed = 0
     try:
         from tests.factories import make_section
         from tutorials import search
@@ -280,6 +281,7 @@ def main() -> None:
             )
             for kind, (p50, p95, cpu50, cpu95, view95) in measure_queries(queries).items():
                 flag = "" if p95 < TARGET_P95_MS else f"  (target p95 < {TARGET_P95_MS} ms)"
+                missed += bool(flag)
                 print(
                     f"  {kind:<19}{p50:>8.2f}{p95:>8.2f}{cpu50:>9.2f}{cpu95:>9.2f}"
                     f"{view95:>18.2f}{flag}"
@@ -290,9 +292,13 @@ def main() -> None:
                 f"\nsave at {sizes[-1]:,} / save at {sizes[0]:,} lessons: {ratio:.2f}x "
                 f"(target <= {TARGET_SAVE_RATIO}x)"
             )
+            missed += ratio > TARGET_SAVE_RATIO
     finally:
         cleanup()
+    if missed:
+        print(f"\n{missed} target(s) missed (see above)")
+    return 1 if missed else 0  # make bench fails on a miss
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tutorials import search
+from tutorials import pagecache, search
 
 
 class Command(BaseCommand):
@@ -15,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         report = search.rebuild(indexed_by="rebuild_search_index")
+        # Pages show search results and "in search" state: cached ones are now stale.
+        pagecache.bump_content_version()
         for error in report.errors:
             self.stderr.write(self.style.ERROR(error))
         if options["verbosity"] >= 1:

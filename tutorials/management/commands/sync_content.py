@@ -10,8 +10,10 @@ from tutorials import content, metrics
 
 class Command(BaseCommand):
     help = (
-        "Sync the lessons in content/ into the database: create and update changed "
-        "lessons, skip unchanged ones, unpublish lessons whose file is gone."
+        "Sync the lessons in content/ into the database, in one transaction: create "
+        "and update changed lessons, skip unchanged ones, unpublish lessons whose file "
+        "is gone. A broken lesson file is reported (file:line: message) and keeps its "
+        "last good version; a missing folder or a broken section file writes nothing."
     )
 
     def add_arguments(self, parser):
@@ -59,8 +61,10 @@ class Command(BaseCommand):
         for kept in report.kept:
             self.stdout.write(self.style.WARNING(kept))
         if verbosity >= 1:
-            prefix = "check: would be " if check else ""
+            prefix = "check: would be " if check and not report.aborted else ""
             self.stdout.write(prefix + report.summary())
+        if report.aborted:
+            raise CommandError("Nothing was synced; fix the errors above.")
         if report.errors:
             files = len({error.path for error in report.errors})
             raise CommandError(f"{len(report.errors)} error(s) in {files} file(s); see above.")

@@ -1,0 +1,43 @@
+"""
+Per-file checks of a lesson's fenced blocks.
+
+``check_fences`` runs on every load (fast, no code is run): the place for rules
+about how fences are written. ``check_lesson_samples`` runs the code and is only
+used by ``sync_content --check`` (and CI). Both parse fences with
+``tutorials.fences``, as the renderer does, and report ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+from ..fences import fences, is_output_info, runnable_blocks
+from .errors import ContentError
+from .validate import LessonFile
+
+
+def _file_line(lesson: LessonFile, index: int) -> int:
+    """The file line of the body's 0-based line ``index``."""
+    return lesson.body_line + index
+
+
+def check_fences(lesson: LessonFile) -> list[ContentError]:
+    """Static rules for fenced blocks: an ``output`` block belongs to a sample."""
+    lines = lesson.body.splitlines()
+    owned = {block.end for block in runnable_blocks(lines) if block.expected_output is not None}
+    return [
+        ContentError(
+            lesson.path,
+            "an ```output block must follow a ```python run sample (blank lines only between)",
+            _file_line(lesson, fence.start),
+        )
+        for fence in fences(lines)
+        if is_output_info(fence.info) and fence.end not in owned
+    ]
+
+
+def check_lesson_samples(lesson: LessonFile) -> list[ContentError]:
+    """Run a lesson's runnable samples and report each whose output differs."""
+    from ..runner.samples import check_samples
+
+    # Pad the body so the line numbers the runner reports are the file's own.
+    text = "\n" * (lesson.body_line - 1) + lesson.body
+    return [ContentError(lesson.path, message) for message in check_samples(text)]
