@@ -228,6 +228,8 @@ def test_an_unreachable_redis_logs_a_few_lines_not_a_traceback_per_request(tmp_p
     """The real settings, pointed at a closed port, serving 200 requests."""
     script = (
         "import django, logging; django.setup();\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', verbosity=0)\n"
         "from django.test import Client\n"
         "c = Client(raise_request_exception=False)\n"
         "for i in range(200): c.get('/', headers={'X-Request-ID': f'r{i}'})\n"
@@ -251,6 +253,7 @@ def test_an_unreachable_redis_logs_a_few_lines_not_a_traceback_per_request(tmp_p
     lines = result.stderr.splitlines()
     access_lines = [line for line in lines if " tutorials.access " in line]
     assert len(access_lines) == 200, result.stderr[-2000:]
+    assert all(" GET / 200 " in line for line in access_lines)  # served, uncached
     # Everything else (one traceback, then nothing within the 10 s window) is small.
     assert len(lines) - len(access_lines) < 120, result.stderr[-3000:]
     assert result.stderr.count("Traceback (most recent call last)") <= 2

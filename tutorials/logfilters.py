@@ -27,6 +27,10 @@ class SecurityWithoutTraceback(logging.Filter):
         return True
 
 
+class _Repeated(Exception):
+    """Stands for a rate-limited record that carries no exception."""
+
+
 class RepeatedExceptions(logging.Filter):
     """
     Collapse the same exception logged again and again (Redis unreachable, the
@@ -51,7 +55,11 @@ class RepeatedExceptions(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if exc is None:
-            return True
+            # A one-line report of a failing dependency asks to be rate-limited the
+            # same way with extra={"repeated": True}.
+            if not getattr(record, "repeated", False):
+                return True
+            exc = _Repeated(record.getMessage())
         kind = (record.name, type(exc).__qualname__, str(exc)[:200])
         now = self.clock()
         with self.lock:
@@ -66,10 +74,14 @@ class RepeatedExceptions(logging.Filter):
                 return False
             dropped = entry[1]
             self.seen[kind] = [now, 0]
-        record.msg = (
-            f"{record.getMessage()} [{type(exc).__qualname__}: {str(exc)[:200]}; again, "
-            f"{dropped} more dropped in the last {self.window:g} s; traceback logged once]"
-        )
+        if isinstance(exc, _Repeated):
+            message = record.getMessage()
+            record.msg = f"{message} [again; {dropped} more in the last {self.window:g} s]"
+        else:
+            record.msg = (
+                f"{record.getMessage()} [{type(exc).__qualname__}: {str(exc)[:200]}; again, "
+                f"{dropped} more dropped in the last {self.window:g} s; traceback logged once]"
+            )
         record.args = None
         record.exc_info = None
         record.exc_text = None

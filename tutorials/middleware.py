@@ -132,7 +132,12 @@ def _content_version() -> str | None:
     try:
         return pagecache.content_version()
     except Exception as exc:  # Redis down, a full disk: any cache error degrades
-        logger.warning("page cache off, shared cache failed: %s: %s", type(exc).__name__, exc)
+        # One line; RepeatedExceptions (tutorials/logfilters.py) keeps an outage to one
+        # line per window, not one per request.
+        logger.warning(
+            "page cache off, shared cache failed: %s: %s", type(exc).__name__, exc,
+            extra={"repeated": True},
+        )  # fmt: skip
         return None
 
 

@@ -84,12 +84,14 @@ def draft_lesson(request: HttpRequest, section: str, slug: str) -> HttpResponse 
     with a banner; None for anyone else. It is in no listing, and never stored by any
     cache.
     """
+    if not can_preview_drafts(request):
+        return None  # before any query: a visitor's 404 costs nothing more
     tutorial = (
         Tutorial.objects.filter(section__slug=section, slug=slug, published=False)
         .select_related("section")
         .first()
     )
-    if tutorial is None or not can_preview_drafts(request):
+    if tutorial is None:
         return None
     link = LessonLink(
         tutorial.pk, tutorial.title, tutorial.slug, tutorial.summary, section,
