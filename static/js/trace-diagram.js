@@ -3,10 +3,10 @@
 // inside a receiver indented under that receiver, the transaction commit and the
 // on_commit callbacks after it, and (when the trace has timings) a time bar per row.
 //
-// drawTraceDiagram(events, {hidden}) -> <figure>. `events` is the runner's trace
+// drawTraceDiagram(events, {hidden}) -> an element (the picture and its legend). `events` is the runner's trace
 // (CONTRACTS.md §2); `kind`, `start_ms`, `duration_ms`, receivers' `duration_ms` and
 // `registered_in` are optional, so older traces still draw (without times). The list
-// in runner.js stays the text alternative: the figure is one labelled image to
+// in runner.js stays the text alternative: the picture is one labelled image to
 // assistive technology.
 
 function el(tag, className, text) {
@@ -89,7 +89,7 @@ export function drawTraceDiagram(events, options = {}) {
     children.get(key).push(event);
   }
 
-  const figure = el("figure", "trace-diagram");
+  const figure = el("div", "trace-diagram");
   figure.classList.toggle("trace-timed", timed);
   const list = el("ol", "trace-rows");
   figure.setAttribute("role", "img");
@@ -150,10 +150,12 @@ export function drawTraceDiagram(events, options = {}) {
   for (const event of roots) drawEvent(event, 0);
   if (!roots.length) list.append(el("li", "trace-row trace-none", "No signal was sent."));
 
-  const legend = el("figcaption", "trace-legend");
+  const legend = el("p", "trace-legend");
   legend.textContent = timed
     ? `Time runs left to right across ${ms(total)}; receivers run in the order shown, sends made by a receiver are indented under it.`
     : "Receivers run in the order shown; sends made by a receiver are indented under it.";
-  figure.append(list, legend);
-  return figure;
+  const wrapper = el("div", "trace-diagram-wrap");
+  figure.append(list);
+  wrapper.append(figure, legend);
+  return wrapper;
 }
