@@ -116,7 +116,9 @@ def main() -> int:
         misses.append("editor not loaded")
     else:
         kb = editor["bytes"] / 1024
-        print(f"  editor bundle on first focus: {kb:.1f} KB compressed (target <= {MAX_EDITOR_KB} KB)")
+        print(
+            f"  editor bundle on first focus: {kb:.1f} KB compressed (target <= {MAX_EDITOR_KB} KB)"
+        )
         print(f"    Cache-Control: {editor['cache']}")
         if kb > MAX_EDITOR_KB:
             misses.append("editor size")
