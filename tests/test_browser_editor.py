@@ -413,11 +413,17 @@ def test_diagram_uses_timings_nesting_and_on_commit_when_the_trace_has_them(page
     rows = diagram.locator(".trace-row")
     assert rows.nth(6).bounding_box()["y"] > rows.nth(5).bounding_box()["y"]
     expect(page.locator(".trace-legend").first).to_contain_text("across 10 ms")
+    # Only the labels are indented: every row's time bar is on the same axis.
+    tracks = diagram.locator(".trace-bar-track").evaluate_all(
+        "tracks => tracks.map((t) => Math.round(t.getBoundingClientRect().left))"
+    )
+    assert len(set(tracks)) == 1, tracks
     # The list, the text alternative, has the times too.
     signals = page.locator(".runner-signals").first
     signals.get_by_text("The signals as a list, with their arguments").click()
     expect(signals.locator(".runner-event").first).to_contain_text("(6.00 ms)")
     expect(signals.locator(".runner-event").nth(2)).to_contain_text("Transaction committed")
+    expect(signals.locator(".runner-trace-summary")).to_have_text("2 signals sent.")
     assert page.problems == []
 
 
@@ -450,3 +456,40 @@ def test_axe_finds_nothing_with_the_editor_open_and_a_trace_shown(
             assert colour == expected
     finally:
         ctx.close()
+
+
+def test_attach_editor_turns_an_exercise_textarea_into_the_editor(page, lesson_url):
+    """The module API exercises use: a <textarea> stays the value's home."""
+    from django.templatetags.static import static
+
+    page.goto(lesson_url)
+    page.evaluate(
+        """async (url) => {
+            const {attachEditor} = await import(url);
+            const area = document.createElement("textarea");
+            area.value = "x = 1";
+            area.id = "exercise-code";
+            area.setAttribute("aria-label", "Exercise");
+            document.querySelector(".lesson-body").prepend(area);
+            window.ran = 0;
+            window.exerciseEditor = attachEditor(area, {
+                label: "Code editor, exercise: invoice once", onRun: () => window.ran++,
+            });
+        }""",
+        static("js/editor-loader.js"),
+    )
+    assert editor_requests(page) == []
+    page.locator("#exercise-code").focus()
+    content = page.get_by_role("textbox", name="Code editor, exercise: invoice once")
+    expect(content).to_be_focused()
+    expect(page.locator("#exercise-code")).to_be_hidden()
+    page.keyboard.press("End")
+    page.keyboard.type("\ny = 2")
+    page.keyboard.press("Control+Enter")
+    assert page.evaluate("window.ran") == 1
+    assert page.evaluate("exerciseEditor.getValue()") == "x = 1\ny = 2"
+    assert page.locator("#exercise-code").input_value() == "x = 1\ny = 2"
+    page.evaluate("exerciseEditor.markLine(2)")
+    expect(page.locator(".code-editor .cm-marked-line").first).to_have_text("y = 2")
+    page.evaluate("exerciseEditor.setValue('z = 3')")
+    expect(content).to_have_text("z = 3")

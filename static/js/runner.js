@@ -83,7 +83,8 @@ function renderTrace(list, summary, events, showAll, truncated) {
     list.append(item);
   }
   const hidden = events.length - shown.length;
-  const words = [`${events.length} signal${events.length === 1 ? "" : "s"} sent`];
+  const sends = events.filter((event) => (event.kind || "send") === "send").length;
+  const words = [`${sends} signal${sends === 1 ? "" : "s"} sent`];
   if (hidden) words.push(`${hidden} model init/class signals hidden`);
   if (truncated) words.push("trace cut at its limit");
   summary.textContent = events.length ? `${words.join(", ")}.` : "No signal was sent.";
