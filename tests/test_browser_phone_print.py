@@ -108,6 +108,15 @@ def test_print_stylesheet(page: Page, course):
     after = link.evaluate("a => getComputedStyle(a, '::after').content")
     assert link.get_attribute("href") in after
     sample = page.locator(".runnable").first
+    # An expected output folded away until the learner answers still prints.
+    sample.evaluate(
+        """s => s.insertAdjacentHTML('beforeend', '<details class="predict-answer">'
+        + '<summary>Show the answer</summary><pre>42 printed</pre></details>')"""
+    )
+    expect(sample.get_by_text("42 printed")).to_be_visible()
+    page.emulate_media(media="screen")
+    expect(sample.get_by_text("42 printed")).to_be_hidden()
+    page.emulate_media(media="print")
     expect(sample.locator(".runnable-expected")).to_be_visible()
     code = sample.locator(".runnable-code").bounding_box()
     expected = sample.locator(".runnable-expected").bounding_box()
