@@ -44,6 +44,16 @@ def test_every_script_and_stylesheet_of_base_html_is_in_the_lesson_bundles():
     assert "js/lesson.bundle.js" in lesson and "css/lesson.bundle.css" in lesson
 
 
+def test_lesson_page_loads_no_site_script_or_stylesheet_outside_the_bundles():
+    """A module added to lesson.html costs requests (its imports too): bundle it instead.
+
+    Add it to LESSON_JS / LESSON_CSS in tools/codemirror/build.mjs, run `make codemirror`.
+    """
+    lesson = (ROOT / "templates" / "tutorials" / "lesson.html").read_text(encoding="utf-8")
+    loaded = re.findall(r"static '((?:js|css)/[\w.-]+)'", lesson)
+    assert loaded == ["css/lesson.bundle.css", "js/lesson.bundle.js"]
+
+
 def test_editor_bundle_is_the_built_one_self_contained_and_within_budget():
     build = (EDITOR.parent / "BUILD.txt").read_text(encoding="utf-8")
     assert f"editor.min.js sha256 {sha256(EDITOR)}" in build, "run `make codemirror`"
