@@ -17,7 +17,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 .DEFAULT_GOAL := help
 .PHONY: help run install install-dev system-deps bench-deps test test-postgres lint format audit \
         bench superuser serve collectstatic check migrate sync compile clean \
-        node-deps pygments-css bootstrap deploy-deps test-deploy
+        node-deps pygments-css bootstrap deploy-deps test-deploy codemirror
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -148,3 +148,6 @@ bench: install-dev bench-deps node-deps collectstatic ## Print the performance f
 
 clean: ## Remove the virtualenv, database and collected static files
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+
+codemirror: ## Rebuild the code editor and the lesson page bundles (npm + esbuild, see tools/codemirror)
+	cd tools/codemirror && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run --silent build

@@ -21,6 +21,9 @@ const OVERLAY = `
       <tr><th scope="row"><kbd>]</kbd></th><td>Next lesson</td></tr>
       <tr><th scope="row"><kbd>?</kbd></th><td>Show this list</td></tr>
       <tr><th scope="row"><kbd>Esc</kbd></th><td>Close this list or the roadmap menu</td></tr>
+      <tr><th scope="row"><kbd>Ctrl</kbd> <kbd>Enter</kbd> or <kbd>⌘</kbd> <kbd>Enter</kbd></th><td>Run the code sample you are editing</td></tr>
+      <tr><th scope="row"><kbd>Tab</kbd></th><td>In a code sample: indent</td></tr>
+      <tr><th scope="row"><kbd>Esc</kbd> then <kbd>Tab</kbd></th><td>Leave the code sample's editor (to the next control)</td></tr>
     </tbody>
   </table>
   <div class="form-check">
