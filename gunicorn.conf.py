@@ -57,3 +57,12 @@ control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+def post_fork(server, worker):
+    """Each worker builds its own warm pool of code-sample sandboxes after the fork
+    (the master, which loaded the app for preload_app, holds none), so the first
+    run a fresh worker serves is warm. See tutorials/runner/__init__.py."""
+    from tutorials.runner import warm_up
+
+    warm_up()

@@ -21,7 +21,7 @@ from django.test import Client
 
 from tests.factories import make_tutorial
 from tutorials.runner import pool
-from tutorials.runner.testing import UidRecorder, isolate, live_processes, run_url
+from tutorials.runner.testing import UidRecorder, finish, isolate, live_processes, run_url
 
 PROJECT_DIR = Path(django_settings.BASE_DIR).resolve()
 SITE_PACKAGES = Path(django_settings.BASE_DIR) / ".venv/lib/python3.11/site-packages"
@@ -47,9 +47,11 @@ def uids():
 
 
 def post(url, code, address="127.0.0.1"):
-    response = Client().post(
+    client = Client()
+    response = client.post(
         url, {"code": textwrap.dedent(code)}, content_type="application/json", REMOTE_ADDR=address
     )
+    response = finish(client, response)
     assert response.status_code == 200, response.content
     return response.json()
 

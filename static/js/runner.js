@@ -208,7 +208,10 @@ function enhance(block, index) {
     block.classList.add("runner-busy");
     status.textContent = "Running…";
     try {
-      const response = await requestRun({ code: textarea.value });
+      const response = await requestRun(
+        { code: textarea.value },
+        { onWait: (state) => { status.textContent = state === "queued" ? "Waiting for a free runner…" : "Running…"; } },
+      );
       const data = response.data;
       if (response.status === 429) {
         const wait = response.retryAfter || "a few";
