@@ -143,5 +143,7 @@ def status(request: HttpRequest) -> JsonResponse:
         sandbox=state.kind,
         available=not refused,
         warning=None if state.sandboxed else FALLBACK_WARNING,
+        # Of the process that answered: sandboxes started and waiting for a run.
+        warm_sandboxes=len(pool._pool.ready) if pool._pool is not None else 0,
     )
     return JsonResponse(body)
