@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from . import limits as limits_module
 from .process import Sandbox
@@ -149,17 +149,22 @@ class _Slots:
         self.local = threading.local()
 
     @contextlib.contextmanager
-    def hold(self, wanted: Callable[[], bool] = lambda: True) -> Iterator[bool]:
+    def hold(self, wanted: Callable[[], bool] = lambda: True, index: int | None = None):
         """
         Wait for a free slot while ``wanted()`` and hold it in this thread for the
         block; ``run()`` in the block uses it. Yields False if no longer wanted.
+
+        With ``index``, wait for that slot only, blocked in ``flock`` (no polling):
+        a process with one thread per slot gets whichever frees first.
         """
         fd = None
-        while wanted():
+        if index is not None and wanted():
+            fd = self._open(index)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        while fd is None and wanted():
             fd = self._try(limits_module.get("MAX_CONCURRENCY"))
-            if fd is not None:
-                break
-            time.sleep(0.01)
+            if fd is None:
+                time.sleep(0.01)
         if fd is None:
             yield False
             return
@@ -189,10 +194,13 @@ class _Slots:
                 raise Busy(limits_module.get("RETRY_AFTER"))
             time.sleep(0.01)
 
+    @staticmethod
+    def _open(index: int) -> int:
+        return os.open(os.path.join(lock_dir(), f"slot-{index}.lock"), os.O_RDWR | os.O_CREAT)
+
     def _try(self, count: int) -> int | None:
-        directory = lock_dir()
         for index in range(count):
-            fd = os.open(os.path.join(directory, f"slot-{index}.lock"), os.O_RDWR | os.O_CREAT)
+            fd = self._open(index)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

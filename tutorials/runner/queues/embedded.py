@@ -50,7 +50,7 @@ class EmbeddedQueue:
             self.done[job.id] = threading.Event()
             self.levels[min(job.level, len(self.levels) - 1)].append(job)
             self._start_threads()
-            self.condition.notify()
+            self.condition.notify_all()  # each slot's thread waits for its slot
 
     def wait(self, job_id: str, timeout: float) -> jobs.Outcome | None:
         event = self.done.get(job_id)
@@ -77,21 +77,27 @@ class EmbeddedQueue:
     # The running side.
 
     def _start_threads(self) -> None:
-        wanted = limits.get("MAX_CONCURRENCY")
+        """One thread per run slot of the host (called with the condition held)."""
+        running = {thread.index for thread in self.threads if thread.is_alive()}
         self.threads = [thread for thread in self.threads if thread.is_alive()]
-        while len(self.threads) < wanted:
-            thread = threading.Thread(target=self._dispatch, name="runner-queue", daemon=True)
-            thread.start()
-            self.threads.append(thread)
+        for index in range(limits.get("MAX_CONCURRENCY")):
+            if index not in running:
+                thread = threading.Thread(
+                    target=self._dispatch, args=(index,), name=f"runner-queue-{index}", daemon=True
+                )
+                thread.index = index
+                thread.start()
+                self.threads.append(thread)
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, index: int) -> None:
         while not self.closed:
             with self.condition:
                 while not self.closed and not self.waiting_unlocked():
                     self.condition.wait()
-            if self.closed:
-                return
-            with pool.slots.hold(wanted=self.waiting) as held:
+            if self.closed or index >= limits.get("MAX_CONCURRENCY"):
+                return  # fewer slots now (a changed setting)
+            # Blocked in flock until slot ``index`` is free, then the fairest job.
+            with pool.slots.hold(wanted=self.waiting, index=index) as held:
                 job = self._next() if held else None
                 if job is not None:
                     self._run(job)
