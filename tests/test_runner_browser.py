@@ -110,7 +110,7 @@ def test_a_stopped_run_says_why(page: Page, lesson_url, settings):
     editor.fill("import time\ntime.sleep(60)")
     page.get_by_role("button", name="Run").click()
     expect(page.locator(".runnable").get_by_role("status")).to_contain_text(
-        "longer than the time limit"
+        "longer than the time limit", timeout=30_000
     )
 
 
