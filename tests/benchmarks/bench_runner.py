@@ -242,7 +242,10 @@ def abuse(port: int, stop: threading.Event, counts: dict) -> list[threading.Thre
     def loop(index: int, code: str, kind: str) -> None:
         learner = Learner(port, address(2 if kind == "sleep" else 3, index))
         while not stop.is_set():
-            status, _, _ = learner.run(code)
+            try:
+                status, _, _ = learner.run(code)
+            except (OSError, http.client.HTTPException, ValueError):
+                return  # the server stopped at the end of the benchmark
             counts[f"{kind} {status}"] = counts.get(f"{kind} {status}", 0) + 1
             if status == 429:
                 time.sleep(1)
