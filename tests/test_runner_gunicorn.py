@@ -9,6 +9,7 @@ import http.cookiejar
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +19,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-PORT = int(os.environ.get("RUNNER_TEST_GUNICORN_PORT", "8112"))
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = free_port()
 
 
 def children(pid: int) -> list[int]:
