@@ -278,3 +278,16 @@ def test_malformed_json_of_any_shape_is_a_400(client, url, body):
     response = client.post(url, body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]
+
+
+def test_an_unreachable_queue_is_a_503_not_a_500(client, url, settings):
+    settings.RUNNER_QUEUE = "redis"
+    settings.RUNNER_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    queues.reset()
+    try:
+        response = submit(url, "print(1)", client=client)
+        assert response.status_code == 503
+        assert "try again" in response.json()["error"]
+        assert client.get("/run/jobs/" + "b" * 32 + "/").status_code == 503
+    finally:
+        queues.reset()

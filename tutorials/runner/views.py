@@ -12,16 +12,24 @@ runs and then its result. A run never holds a web thread longer than that wait.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from redis.exceptions import RedisError
 
 from ..clients import client_key
 from . import jobs, limits, pool, queues, throttle
 from .sandbox import FALLBACK_WARNING, availability
+
+logger = logging.getLogger("tutorials.runner")
+
+# A queue or cache that cannot be reached (or a misconfigured one): 503, not 500.
+SHARED_SERVICE_ERRORS = (RedisError, OSError, ValueError)
+QUEUE_DOWN = "The code runner cannot take runs right now; please try again shortly."
 
 
 class BadRun(Exception):
@@ -80,23 +88,26 @@ def run(request: HttpRequest) -> JsonResponse:
         payload = _payload(request)
     except BadRun as bad:
         return _error(bad.message, bad.status)
-    if queues.mode() == "embedded":
-        state = availability()
-        if not state.sandboxed and pool.require_sandbox():
-            return _error(jobs.UNAVAILABLE, 503)
     client = client_key(request)
     try:
+        if queues.mode() == "embedded":
+            state = availability()
+            if not state.sandboxed and pool.require_sandbox():
+                return _error(jobs.UNAVAILABLE, 503)
         admission = throttle.admit(client)
+        job = jobs.Job(payload=payload, client=client, admission=admission)
+        backend = queues.backend()
+        try:
+            backend.submit(job)
+        except Exception:
+            throttle.finished(client, admission)
+            raise
+        outcome = backend.wait(job.id, limits.get("ANSWER_WAIT"))
     except throttle.Refused as refused:
         return _error(refused.message, 429, refused.retry_after)
-    job = jobs.Job(payload=payload, client=client, admission=admission)
-    backend = queues.backend()
-    try:
-        backend.submit(job)
-    except Exception:
-        throttle.finished(client, admission)
-        raise
-    outcome = backend.wait(job.id, limits.get("ANSWER_WAIT"))
+    except SHARED_SERVICE_ERRORS:
+        logger.exception("Code runner: the queue cannot be reached")
+        return _error(QUEUE_DOWN, 503, limits.get("RETRY_AFTER"))
     if outcome is None:
         return _pending(job.id, "queued")
     return JsonResponse(outcome.body, status=outcome.status)
@@ -106,7 +117,11 @@ def run(request: HttpRequest) -> JsonResponse:
 @require_GET
 def job(request: HttpRequest, job_id: str) -> JsonResponse:
     """A queued run: 202 while it waits or runs, then its result (or a clear error)."""
-    found = queues.backend().outcome(job_id)
+    try:
+        found = queues.backend().outcome(job_id)
+    except SHARED_SERVICE_ERRORS:
+        logger.exception("Code runner: the queue cannot be reached")
+        return _error(QUEUE_DOWN, 503, limits.get("RETRY_AFTER"))
     if found is None:
         return _error("This run is unknown or its result has expired; please run it again.", 404)
     if isinstance(found, queues.Pending):
