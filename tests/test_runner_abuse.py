@@ -448,7 +448,6 @@ def test_ten_abusive_runs_at_once_leave_the_site_and_other_learners_served(
     url, uids, client, settings
 ):
     settings.RUNNER_POOL_SIZE = 2
-    del settings.RUNNER_NICE  # the production priority is what keeps the site served
     warm = pool.get_pool()
     deadline = time.monotonic() + 30
     while len(warm.ready) < 2 and time.monotonic() < deadline:
