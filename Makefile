@@ -13,11 +13,14 @@ BENCH_DEBS := wrk
 DEPLOY_DEBS := nginx postgresql-client redis-tools curl
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
+# The Redis database the runner's scale-out tests flush (test-runner-redis).
+RUNNER_REDIS_TEST_URL ?= $(REDIS_URL)
 
 .DEFAULT_GOAL := help
 .PHONY: help run install install-dev system-deps bench-deps test test-postgres lint format audit \
         bench superuser serve collectstatic check migrate sync compile clean \
-        node-deps pygments-css bootstrap deploy-deps test-deploy codemirror
+        node-deps pygments-css bootstrap deploy-deps test-deploy codemirror \
+        test-runner-redis runner-worker
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -118,6 +121,17 @@ deploy-deps: ## Install nginx and the PostgreSQL/Redis clients used by `make tes
 # two gunicorn instances behind nginx, checks, a backup restored. DEPLOY_* override it.
 test-deploy: install deploy-deps collectstatic ## The operator's deployment, for real, then a backup restored
 	tests/deploy/run.sh
+
+# The runner's scale-out mode for real: runs queued on Redis (RQ) and run by two
+# `manage.py runner_worker` processes that the tests start and stop by PID (one is
+# killed mid-run); the counters and the login throttle on Redis too.
+test-runner-redis: install-dev system-deps compile collectstatic ## The code runner's Redis mode, with real runner workers
+	REDIS_URL=$(RUNNER_REDIS_TEST_URL) $(PY) -m pytest -p no:randomly -n 0 \
+	  tests/test_runner_redis.py tests/test_counters.py \
+	  "tests/test_security.py::test_parallel_wrong_passwords_are_checked_at_most_the_limit"
+
+runner-worker: migrate compile ## Run one code-runner worker (RUNNER_QUEUE=redis, see docs/runner.md)
+	RUNNER_QUEUE=redis $(MANAGE) runner_worker
 
 lint: install-dev ## ruff (check + format) and djhtml
 	$(VENV)/bin/ruff check .

@@ -87,3 +87,12 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker):
+    """Each worker builds its own warm pool of code-sample sandboxes after the fork
+    (the master, which loaded the app for preload_app, holds none), so the first
+    run a fresh worker serves is warm. See tutorials/runner/__init__.py."""
+    from tutorials.runner import warm_up
+
+    warm_up()

@@ -21,7 +21,7 @@ from django.test import Client
 
 from tests.factories import make_tutorial
 from tutorials.runner import pool
-from tutorials.runner.testing import UidRecorder, isolate, live_processes, run_url
+from tutorials.runner.testing import UidRecorder, finish, isolate, live_processes, run_url
 
 PROJECT_DIR = Path(django_settings.BASE_DIR).resolve()
 SITE_PACKAGES = Path(django_settings.BASE_DIR) / ".venv/lib/python3.11/site-packages"
@@ -47,9 +47,11 @@ def uids():
 
 
 def post(url, code, address="127.0.0.1"):
-    response = Client().post(
+    client = Client()
+    response = client.post(
         url, {"code": textwrap.dedent(code)}, content_type="application/json", REMOTE_ADDR=address
     )
+    response = finish(client, response)
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -474,26 +476,38 @@ def test_ten_abusive_runs_at_once_leave_the_site_and_other_learners_served(
         page = client.get(lesson.get_absolute_url())
         page_seconds = time.monotonic() - start
         start = time.monotonic()
-        normal = Client().post(
-            url,
-            {"code": "print('hello from a learner')"},
-            content_type="application/json",
-            REMOTE_ADDR="127.0.0.77",
+        learner = Client()
+        normal = finish(
+            learner,
+            learner.post(
+                url,
+                {"code": "print('hello from a learner')"},
+                content_type="application/json",
+                REMOTE_ADDR="127.0.0.77",
+            ),
         )
         run_seconds = time.monotonic() - start
-        responses = [future.result() for future in futures]
+        queued = [future.result() for future in futures]
+    abusive_left = sum(
+        r.status_code == 202 and Client().get(r.json()["poll"]).status_code == 202 for r in queued
+    )
+    responses = [finish(Client(), response) for response in queued]
     warm.close()
     assert page.status_code == 200
-    assert page_seconds < 1
+    # All ten are queued now (not refused), and supervised by threads of this very
+    # process (the embedded queue), on a machine busy with the rest of the suite: the
+    # page is served, within seconds. Page latency under abusive runs on the real
+    # stack is a figure of tests/benchmarks/bench_runner.py.
+    assert page_seconds < 3
     assert normal.status_code == 200
     assert normal.json()["output"] == [{"stream": "stdout", "text": "hello from a learner\n"}]
-    assert run_seconds < 1
+    # Queued, not refused: the learner's run waits only for the runs already running
+    # (a wall timeout of 2 s), ahead of the rest of the abusive client's runs.
+    assert run_seconds < 2 + 3
+    assert abusive_left >= 3
     for response in responses:
-        assert response.status_code in (200, 429)
-        if response.status_code == 200:
-            # Stopped by a limit, or failed on one (the fork bomb's EAGAIN).
-            data = response.json()
-            assert data["stopped"] or data["exit_status"] != 0, data
-        else:
-            assert response["Retry-After"]
+        assert response.status_code == 200
+        # Stopped by a limit, or failed on one (the fork bomb's EAGAIN).
+        data = response.json()
+        assert data["stopped"] or data["exit_status"] != 0, data
     assert_clean_afterwards(url, uids)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth.signals import user_login_failed
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, override_settings
@@ -233,10 +237,63 @@ def test_failures_are_counted_with_an_expiry(client, django_user_model):
     with override_settings(LOGIN_FAILURE_WINDOW=1):
         fail_login(client)
     request = client.get("/admin/login/").wsgi_request
-    key = ratelimit.KEY_PREFIX + ratelimit.client_address(request)
-    assert cache.get(key) == 1
+    assert ratelimit.failures(request) == 1
     time.sleep(1.2)
-    assert cache.get(key) is None
+    assert ratelimit.failures(request) == 0
+    time.sleep(1.0)  # and the cache forgets the key itself a second later
+    assert cache.get(ratelimit.KEY_PREFIX + ratelimit.client_address(request)) is None
+
+
+def _cache_config(backend: str, tmp_path) -> dict:
+    if backend == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    if backend == "file":
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL is not set (make test-runner-redis sets it)")
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["locmem", "file", "redis"])
+def test_parallel_wrong_passwords_are_checked_at_most_the_limit(
+    backend, settings, tmp_path, django_user_model
+):
+    """30 wrong passwords at once against a limit of 5: at most 5 are checked."""
+    settings.CACHES = {**settings.CACHES, "default": _cache_config(backend, tmp_path)}
+    django_user_model.objects.create_superuser("admin", "a@example.com", PASSWORD)
+    checked = []
+
+    def count_check(sender, **kwargs):
+        checked.append(1)
+
+    user_login_failed.connect(count_check, dispatch_uid="test-count-check")
+    barrier = threading.Barrier(30)
+
+    def attempt(_):
+        client = Client(REMOTE_ADDR="198.51.100.30")
+        barrier.wait()
+        return fail_login(client).status_code
+
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(attempt, range(30)))
+    finally:
+        user_login_failed.disconnect(dispatch_uid="test-count-check")
+        caches["default"].clear()
+    assert settings.LOGIN_FAILURE_LIMIT == 5
+    assert len(checked) <= 5
+    assert statuses.count(200) == len(checked)
+    assert statuses.count(429) == 30 - len(checked)
+    # ...and the count is not stuck: the right password from elsewhere still works.
+    other = Client(REMOTE_ADDR="198.51.100.31")
+    assert fail_login(other).status_code == 200
 
 
 def test_healthz_answers_200_when_the_database_does(client):

@@ -157,27 +157,26 @@ def _resolves_to_cacheable_view(urlconf: str, path: str) -> bool:
 
 class LoginRateLimitMiddleware:
     """
-    Answer 429 to admin login attempts from an address that has failed too often.
+    Reserve one attempt of the client's admin-login allowance before the password
+    is checked (tutorials/ratelimit.py); answer 429 when none is left.
 
-    Failures are counted by a ``user_login_failed`` receiver (tutorials/signals.py,
-    tutorials/ratelimit.py); this only refuses, before the password is checked.
+    Reserving first, atomically, is what keeps parallel attempts from all being
+    checked; a successful login gives the allowance back.
     """
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if (
-            request.method == "POST"
-            and request.path_info == reverse("admin:login")
-            and ratelimit.is_locked_out(request)
-        ):
-            minutes = max(1, ratelimit.window() // 60)
-            response = _refusal(
-                429,
-                "Too many failed login attempts from your address. "
-                f"Try again in {minutes} minutes.",
-            )
-            response.headers["Retry-After"] = str(ratelimit.window())
-            return response
+        if request.method == "POST" and request.path_info == reverse("admin:login"):
+            attempt = ratelimit.reserve(request)
+            if not attempt.allowed:
+                minutes = max(1, ratelimit.window() // 60)
+                response = _refusal(
+                    429,
+                    "Too many failed login attempts from your address. "
+                    f"Try again in {minutes} minutes.",
+                )
+                response.headers["Retry-After"] = str(attempt.retry_after)
+                return response
         return self.get_response(request)

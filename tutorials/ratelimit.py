@@ -1,13 +1,12 @@
 """
-Login throttling built on the ``user_login_failed`` signal and the cache.
+The admin login throttle: at most ``LOGIN_FAILURE_LIMIT`` password checks per
+client address until ``LOGIN_FAILURE_WINDOW`` seconds pass without one.
 
-``django.contrib.auth.authenticate()`` sends ``user_login_failed`` whenever
-credentials are wrong. The receiver in tutorials/signals.py calls
-``record_failure()``, which counts failures per client address in the default
-cache (shared by every process and host). Once an address reaches
-``LOGIN_FAILURE_LIMIT`` failures, ``LoginRateLimitMiddleware`` answers its admin
-login attempts with 429 until ``LOGIN_FAILURE_WINDOW`` seconds have passed
-without a new failure. A successful login clears the count.
+``LoginRateLimitMiddleware`` reserves an attempt *before* the password is
+checked, in one atomic step (``tutorials/counters.py``), so parallel attempts
+cannot all slip past the count; a refused attempt gets 429 and is not counted.
+A successful login clears the count (the ``user_logged_in`` receiver in
+tutorials/signals.py). Clients are told apart by ``tutorials/clients.py``.
 """
 
 from __future__ import annotations
@@ -16,18 +15,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from . import counters
 from .clients import client_address
 
 KEY_PREFIX = "login-failures:"
 
 
 def limit() -> int:
-    """Failed logins allowed from one address before it is locked out."""
+    """Password checks allowed from one address before it is locked out."""
     return getattr(settings, "LOGIN_FAILURE_LIMIT", 5)
 
 
 def window() -> int:
-    """How long a lock-out lasts after the last failure, in seconds."""
+    """How long a lock-out lasts after the last counted attempt, in seconds."""
     return getattr(settings, "LOGIN_FAILURE_WINDOW", 15 * 60)
 
 
@@ -35,22 +35,15 @@ def _key(request: HttpRequest) -> str:
     return KEY_PREFIX + client_address(request)
 
 
-def record_failure(request: HttpRequest) -> int:
-    """Count a failed login from this request's address; return the count."""
-    key = _key(request)
-    cache.add(key, 0, timeout=window())
-    try:
-        failures = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window())
-        failures = 1
-    # incr() keeps Redis's expiry but not every backend's: set it explicitly.
-    cache.touch(key, timeout=window())
-    return failures
+def reserve(request: HttpRequest) -> counters.Hit:
+    """Count a login attempt from this request's address before it is checked;
+    ``allowed`` is False (and nothing is counted) once the limit is reached."""
+    return counters.default_store().hit(_key(request), limit(), window(), renew=True)
 
 
 def failures(request: HttpRequest) -> int:
-    return cache.get(_key(request), 0)
+    """Attempts counted for this address (each reserved attempt that did not log in)."""
+    return counters.default_store().count(_key(request))
 
 
 def is_locked_out(request: HttpRequest) -> bool:
@@ -58,5 +51,5 @@ def is_locked_out(request: HttpRequest) -> bool:
 
 
 def clear(request: HttpRequest) -> None:
-    """Forget this address's failures (after a successful login)."""
+    """Forget this address's attempts (after a successful login)."""
     cache.delete(_key(request))

@@ -13,15 +13,15 @@ failing the save that triggered it; ``manage.py rebuild_search_index`` repairs i
 
 The same saves and deletes (of sections too) start a new content version of the
 page cache (``tutorials/pagecache.py``) once committed, after the index update. And
-``user_login_failed`` counts failed logins for the admin login throttle
-(``tutorials/ratelimit.py``), a signal Django sends for you.
+``user_logged_in`` gives back the attempts the admin login throttle
+(``tutorials/ratelimit.py``) counted, a signal Django sends for you.
 
 Links between lessons follow the lessons they point to: when a lesson's address or
 visibility changes (a new slug or section, published or not, deleted), the lessons
 linking to it are rendered again once committed (``tutorials/backlinks.py``).
 """
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in
 from django.core.signals import request_finished
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
@@ -80,17 +80,10 @@ def on_section_changed(sender, instance, using=None, **kwargs):
     transaction.on_commit(pagecache.bump_content_version, using=using, robust=True)
 
 
-@receiver(user_login_failed, dispatch_uid="tutorials.signals.on_login_failed")
-def on_login_failed(sender, credentials, request=None, **kwargs):
-    """Count a failed login against the client's address; too many and the admin
-    login answers 429 for a while (``tutorials/ratelimit.py``)."""
-    if request is not None:
-        ratelimit.record_failure(request)
-
-
 @receiver(user_logged_in, dispatch_uid="tutorials.signals.on_logged_in")
 def on_logged_in(sender, request, user, **kwargs):
-    """A successful login forgets the address's earlier failures."""
+    """A successful login forgets the address's earlier attempts (each one was
+    counted before its password was checked, ``tutorials/ratelimit.py``)."""
     if request is not None:
         ratelimit.clear(request)
 

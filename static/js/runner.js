@@ -219,7 +219,10 @@ function enhance(block, index) {
     status.textContent = "Running…";
     const code = editor.getValue();
     try {
-      const response = await requestRun({ code });
+      const response = await requestRun(
+        { code },
+        { onWait: (state) => { status.textContent = state === "queued" ? "Waiting for a free runner…" : "Running…"; } },
+      );
       const data = response.data;
       if (response.status === 429) {
         const wait = response.retryAfter || "a few";

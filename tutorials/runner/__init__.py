@@ -34,14 +34,20 @@ def run_code(code: str) -> RunResult:
 def warm_up() -> None:
     """
     Probe bubblewrap (logging loudly if it cannot run) and start this process's
-    warm pool, in a background thread. Call it from a server's entry point (e.g.
-    config/wsgi.py) so the first learner does not wait for it; without it, the
-    first run or the first GET of ``run/status/`` does the same.
+    warm pool, in a background thread. Call it in each process that serves runs,
+    after any fork (config/wsgi.py, gunicorn.conf.py's ``post_fork``), so the first
+    learner does not wait for it; without it, the first run or the first GET of
+    ``run/status/`` does the same. With the "redis" queue, web processes run no
+    code and this does nothing (the runner workers warm their own pools).
     """
     import threading
 
+    from . import queues
     from .pool import get_pool, require_sandbox
     from .sandbox import availability
+
+    if queues.mode() == "redis":
+        return
 
     def start() -> None:
         if availability().sandboxed or not require_sandbox():

@@ -7,6 +7,7 @@ settings module fills those settings from ``RUNNER_*`` environment variables
 with ``from_environment()``, so production needs no settings file of its own.
 """
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
@@ -32,13 +33,24 @@ TRACE_MAX_BYTES = 128 * KIB  # bytes of JSON the trace of one run may take
 ANSWER_MAX_BYTES = 256 * KIB  # bytes of the whole JSON answer of one run
 
 MAX_CONCURRENCY = 2  # runs at once per host (about the number of cores)
-QUEUE_SIZE = 4  # runs waiting for a slot, per web worker
-QUEUE_TIMEOUT = 2.0  # seconds a run may wait for a slot before a 429
-POOL_SIZE = 2  # warm sandboxes kept ready per web worker
-RATE_LIMIT = 30  # runs per client per RATE_WINDOW
+POOL_SIZE = 2  # warm sandboxes kept ready per process that runs code
+RATE_LIMIT = 120  # runs per client per RATE_WINDOW
 RATE_WINDOW = 60  # seconds
-RETRY_AFTER = 2  # seconds, sent with a 429
-MAX_PER_CLIENT = 1  # runs at once per client
+RETRY_AFTER = 2  # seconds, sent with a 429 when the whole site is saturated
+NICE = 19  # niceness of every sandbox: runs only get the CPU pages leave over
+
+# The queue (tutorials/runner/queues/): where runs wait, how long, how many.
+QUEUE = "embedded"  # "embedded" (threads of the web processes) or "redis" (runner workers)
+REDIS_URL = ""  # the "redis" queue's server; empty: CACHE_URL when that is redis://
+CLIENT_QUEUE = 40  # runs one client may have waiting or running (a classroom behind one address)
+QUEUE_LIMIT = 300  # runs waiting or running on the whole site before new ones get 429
+QUEUE_TIMEOUT = 60.0  # seconds a run may wait for its turn; then it is answered "busy"
+PRIORITY_LEVELS = 16  # a client's n-th waiting run waits at level min(n, LEVELS - 1)
+ANSWER_WAIT = 0.25  # seconds the run request waits for a fast result before answering 202
+POLL_INTERVAL = 0.25  # seconds the page waits between polls (a hint; it backs off to 1 s)
+RESULT_TTL = 300  # seconds a result is kept for the page to fetch
+HEARTBEAT = 1.0  # seconds between a runner worker's heartbeats ("redis" queue)
+LOST_AFTER = 5  # seconds without a heartbeat before a worker's run is retried elsewhere
 
 UID_BASE = 61000  # first uid used for sandboxes when the server runs as root
 UID_COUNT = 64  # uids available to all the server's processes together
@@ -81,6 +93,7 @@ class Limits:
         """
         memory = self.memory_bytes if contained else min(self.memory_bytes, self.run_memory_bytes)
         return {
+            "nice": get("NICE"),
             "limits": {
                 "memory": memory,
                 "file_size": self.file_size_bytes,
@@ -110,15 +123,23 @@ def current() -> Limits:
 
 def setting(name: str, default=None):
     """
-    ``settings.RUNNER_<name>`` when Django settings are configured, else ``default``.
+    ``settings.RUNNER_<name>`` when Django settings have it, else the environment
+    variable ``RUNNER_<name>``, else ``default``.
 
     The runner also works without a settings module (the authors' CLI).
     """
     from django.conf import settings
 
-    if not settings.configured:
-        return default
-    return getattr(settings, f"RUNNER_{name}", default)
+    if settings.configured and hasattr(settings, f"RUNNER_{name}"):
+        return getattr(settings, f"RUNNER_{name}")
+    # No settings module (the authors' CLI), or a setting made after start-up: the
+    # environment, parsed as config/settings.py parses it.
+    return from_environment(os.environ).get(f"RUNNER_{name}", default)
+
+
+def get(name: str):
+    """The setting ``name`` (e.g. "QUEUE_LIMIT") with this module's default."""
+    return setting(name, globals()[name])
 
 
 # Every RUNNER_* tunable and its default, by name without the prefix.
@@ -138,13 +159,22 @@ DEFAULTS: dict[str, object] = {
     "TRACE_REPR_CHARS": TRACE_REPR_CHARS,
     "CHANNEL_MAX_BYTES": CHANNEL_MAX_BYTES,
     "MAX_CONCURRENCY": MAX_CONCURRENCY,
-    "QUEUE_SIZE": QUEUE_SIZE,
-    "QUEUE_TIMEOUT": QUEUE_TIMEOUT,
     "POOL_SIZE": POOL_SIZE,
     "RATE_LIMIT": RATE_LIMIT,
     "RATE_WINDOW": RATE_WINDOW,
     "RETRY_AFTER": RETRY_AFTER,
-    "MAX_PER_CLIENT": MAX_PER_CLIENT,
+    "NICE": NICE,
+    "QUEUE": QUEUE,
+    "REDIS_URL": REDIS_URL,
+    "CLIENT_QUEUE": CLIENT_QUEUE,
+    "QUEUE_LIMIT": QUEUE_LIMIT,
+    "QUEUE_TIMEOUT": QUEUE_TIMEOUT,
+    "PRIORITY_LEVELS": PRIORITY_LEVELS,
+    "ANSWER_WAIT": ANSWER_WAIT,
+    "POLL_INTERVAL": POLL_INTERVAL,
+    "RESULT_TTL": RESULT_TTL,
+    "HEARTBEAT": HEARTBEAT,
+    "LOST_AFTER": LOST_AFTER,
     "UID_BASE": UID_BASE,
     "UID_COUNT": UID_COUNT,
     "LOCK_DIR": LOCK_DIR,
@@ -174,6 +204,8 @@ def _parse_list(text: str) -> tuple[str, ...]:
 # How an environment value becomes the setting; numbers follow their default's type.
 _PARSERS: dict[str, Callable[[str], object]] = {
     "LOCK_DIR": str,
+    "QUEUE": str,
+    "REDIS_URL": str,
     "ALLOW_UNSANDBOXED": _parse_bool,
     "CGROUPS": _parse_bool,
     "CGROUP_ROOT": str,

@@ -7,19 +7,22 @@ their code. A sandbox serves exactly one run: ``take()`` hands it out and a
 background thread starts its replacement.
 
 At most ``RUNNER_MAX_CONCURRENCY`` runs go on at once on the host, whatever the
-number of worker processes: a run holds an exclusive ``flock`` on one of that
-many slot files. A run that finds no free slot waits (at most
-``RUNNER_QUEUE_SIZE`` of them per worker, for at most ``RUNNER_QUEUE_TIMEOUT``)
+number of processes: a run holds an exclusive ``flock`` on one of that many slot
+files. The queue's dispatchers (tutorials/runner/queues/) take a slot with
+``slots.hold()`` before they pick the next run, and ``run()`` uses it; a direct
+caller of ``run()`` waits for a free slot itself, at most ``RUNNER_QUEUE_TIMEOUT``,
 and then gives up with ``Busy``.
 """
 
 import atexit
+import contextlib
 import fcntl
 import logging
 import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from .. import metrics
 from . import limits as limits_module
@@ -141,43 +144,64 @@ def _close_pool() -> None:
 
 
 class _Slots:
-    """The host-wide run slots (flock'ed files) and this worker's wait queue."""
+    """The host-wide run slots (flock'ed files), and the one a dispatcher thread holds."""
 
     def __init__(self):
-        self.waiting = 0
-        self.lock = threading.Lock()
+        self.local = threading.local()
+
+    @contextlib.contextmanager
+    def hold(self, wanted: Callable[[], bool] = lambda: True, index: int | None = None):
+        """
+        Wait for a free slot while ``wanted()`` and hold it in this thread for the
+        block; ``run()`` in the block uses it. Yields False if no longer wanted.
+
+        With ``index``, wait for that slot only, blocked in ``flock`` (no polling):
+        a process with one thread per slot gets whichever frees first.
+        """
+        fd = None
+        if index is not None and wanted():
+            fd = self._open(index)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        while fd is None and wanted():
+            fd = self._try(limits_module.get("MAX_CONCURRENCY"))
+            if fd is None:
+                time.sleep(0.01)
+        if fd is None:
+            yield False
+            return
+        self.local.fd = fd
+        try:
+            yield True
+        finally:
+            self.local.fd = None
+            os.close(fd)
 
     def acquire(self) -> int:
-        """Claim a slot, waiting briefly; return its fd. Raise Busy when none frees up."""
-        count = limits_module.setting("MAX_CONCURRENCY", limits_module.MAX_CONCURRENCY)
-        queue_size = limits_module.setting("QUEUE_SIZE", limits_module.QUEUE_SIZE)
-        timeout = limits_module.setting("QUEUE_TIMEOUT", limits_module.QUEUE_TIMEOUT)
-        retry_after = limits_module.setting("RETRY_AFTER", limits_module.RETRY_AFTER)
-        fd = self._try(count)
-        if fd is not None:
-            return fd
-        with self.lock:
-            if self.waiting >= queue_size:
-                raise Busy(retry_after)
-            self.waiting += 1
-            metrics.RUNNER_QUEUE_DEPTH.inc()
-        try:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                time.sleep(0.005)
-                fd = self._try(count)
-                if fd is not None:
-                    return fd
-            raise Busy(retry_after)
-        finally:
-            with self.lock:
-                self.waiting -= 1
-                metrics.RUNNER_QUEUE_DEPTH.dec()
+        """Claim a slot (a duplicate of the held one, if any); return its fd.
+
+        A slot is free again once every fd of it is closed: the held one at the end
+        of ``hold()``, a duplicate once its run's sandbox is cleaned up.
+        """
+        held = getattr(self.local, "fd", None)
+        if held is not None:
+            return os.dup(held)
+        count = limits_module.get("MAX_CONCURRENCY")
+        deadline = time.monotonic() + limits_module.get("QUEUE_TIMEOUT")
+        while True:
+            fd = self._try(count)
+            if fd is not None:
+                return fd
+            if time.monotonic() >= deadline:
+                raise Busy(limits_module.get("RETRY_AFTER"))
+            time.sleep(0.01)
+
+    @staticmethod
+    def _open(index: int) -> int:
+        return os.open(os.path.join(lock_dir(), f"slot-{index}.lock"), os.O_RDWR | os.O_CREAT)
 
     def _try(self, count: int) -> int | None:
-        directory = lock_dir()
         for index in range(count):
-            fd = os.open(os.path.join(directory, f"slot-{index}.lock"), os.O_RDWR | os.O_CREAT)
+            fd = self._open(index)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -188,7 +212,7 @@ class _Slots:
 
     @staticmethod
     def release(fd: int) -> None:
-        os.close(fd)  # closing the only fd of the open file drops the flock
+        os.close(fd)  # closing the last fd of the open file drops the flock
 
 
 slots = _Slots()

@@ -1,65 +1,97 @@
 """
-Per-client limits on the run endpoint, kept in Django's cache so that they hold
-across web workers (with a shared cache such as Redis) and reset by themselves.
+Who may queue a run: per-client and site-wide limits, kept in a shared store
+(``tutorials/counters.py``) so that they hold across processes and hosts and
+heal by themselves.
 
 - a rate limit: ``RUNNER_RATE_LIMIT`` runs per ``RUNNER_RATE_WINDOW`` seconds;
-- a concurrency limit: ``RUNNER_MAX_PER_CLIENT`` runs at once, so that one
-  client's abusive runs cannot take every slot from everybody else.
+- a per-client queue: at most ``RUNNER_CLIENT_QUEUE`` runs waiting or running;
+- a site-wide queue: at most ``RUNNER_QUEUE_LIMIT`` runs waiting or running.
+
+Each queued run holds a ticket of its client and one of the site. A ticket
+expires by itself (``RUNNER_QUEUE_TIMEOUT`` after it was taken while the run
+waits, the run's wall timeout plus ``GRACE`` once it runs), so a process that
+dies with runs in hand locks nobody out for long. The client ticket's ``place``
+(how many of the client's runs were ahead) becomes the run's priority level:
+a client's first run goes before anybody's second, which is round-robin between
+clients while each client's own runs keep their order.
 """
 
-import contextlib
-import time
-from collections.abc import Iterator
+from __future__ import annotations
 
-from django.core.cache import cache
+from dataclasses import dataclass
 
-from ..clients import client_key
-from . import limits as limits_module
-from .pool import Busy
+from .. import counters
+from . import limits
 
-MAX_PER_CLIENT = limits_module.MAX_PER_CLIENT  # runs at once per client
+GRACE = 5  # seconds a running run's tickets outlive its wall timeout (start-up, clean-up)
+SITE = "runner:site"
 
 
-def client_id(request) -> str:
-    """Who is asking: the shared client identity (honours NUM_PROXIES), hashed."""
-    return client_key(request)
+class Refused(Exception):
+    """The run cannot be queued now; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
 
 
-def rate_limit(client: str) -> int | None:
-    """Count one run for ``client``; return seconds to wait when over the limit."""
-    limit = limits_module.setting("RATE_LIMIT", limits_module.RATE_LIMIT)
-    window = limits_module.setting("RATE_WINDOW", limits_module.RATE_WINDOW)
-    now = int(time.time())
-    key = f"runner:rate:{client}:{now // window}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
-        return max(1, window - now % window)
-    return None
+@dataclass(frozen=True)
+class Admission:
+    """The tickets of one queued run."""
+
+    client_token: str
+    site_token: str
+    place: int
 
 
-@contextlib.contextmanager
-def client_slot(client: str) -> Iterator[None]:
-    """Hold one of the client's concurrent-run slots; raise ``Busy`` when none is free."""
-    allowed = limits_module.setting("MAX_PER_CLIENT", MAX_PER_CLIENT)
-    wall = limits_module.current().wall_timeout
-    queue = limits_module.setting("QUEUE_TIMEOUT", limits_module.QUEUE_TIMEOUT)
-    key = f"runner:active:{client}"
-    # Expires on its own should a worker die in the middle of a run.
-    cache.add(key, 0, timeout=int(wall + queue) + 30)
-    try:
-        active = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=int(wall + queue) + 30)
-        active = 1
-    try:
-        if active > allowed:
-            raise Busy(limits_module.setting("RETRY_AFTER", limits_module.RETRY_AFTER))
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            cache.decr(key)
+def store() -> counters.Store:
+    """The shared store: the Redis of the "redis" queue, else the default cache."""
+    from . import queues
+
+    return queues.counter_store()
+
+
+def _client_key(client: str) -> str:
+    return f"runner:client:{client}"
+
+
+def admit(client: str) -> Admission:
+    """Count a run for ``client`` and take its tickets, or raise ``Refused``."""
+    shared = store()
+    rate = shared.hit(f"runner:rate:{client}", limits.get("RATE_LIMIT"), limits.get("RATE_WINDOW"))
+    if not rate.allowed:
+        raise Refused("Too many runs; please wait a little.", rate.retry_after)
+    waiting = limits.get("QUEUE_TIMEOUT") + GRACE
+    site = shared.take(SITE, limits.get("QUEUE_LIMIT"), waiting)
+    if site is None:
+        raise Refused("The code runner is busy; try again shortly.", limits.get("RETRY_AFTER"))
+    mine = shared.take(_client_key(client), limits.get("CLIENT_QUEUE"), waiting)
+    if mine is None:
+        shared.give_back(SITE, site.token)
+        raise Refused(
+            "Your address already has the most runs waiting that it may; "
+            "try again when some have finished.",
+            max(limits.get("RETRY_AFTER"), int(limits.current().wall_timeout)),
+        )
+    return Admission(client_token=mine.token, site_token=site.token, place=mine.place)
+
+
+def started(client: str, admission: Admission) -> None:
+    """The run starts: its tickets now last its wall timeout (plus ``GRACE``)."""
+    shared = store()
+    ttl = limits.current().wall_timeout + GRACE
+    shared.refresh(_client_key(client), admission.client_token, ttl)
+    shared.refresh(SITE, admission.site_token, ttl)
+
+
+def finished(client: str, admission: Admission) -> None:
+    """The run is over (or was never run): give its tickets back."""
+    shared = store()
+    shared.give_back(_client_key(client), admission.client_token)
+    shared.give_back(SITE, admission.site_token)
+
+
+def queued(client: str) -> int:
+    """Runs ``client`` has waiting or running."""
+    return store().count(_client_key(client))

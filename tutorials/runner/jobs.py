@@ -1,0 +1,92 @@
+"""
+A run as a job: what the queue carries, and the one function that carries it out.
+
+A job's ``payload`` is the dict the run endpoint built (``code``, and ``checks`` and
+``exercise`` for an exercise); it is passed through untouched, so fields can be
+added. ``execute()`` runs it with ``pool.run()`` and answers with an ``Outcome``:
+the HTTP status and JSON body the page gets, whichever process ran it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+from .. import metrics
+from . import limits, pool, throttle
+
+logger = logging.getLogger("tutorials.runner")
+
+GAVE_UP = "The code runner was too busy to start your run in time; please run it again."
+LOST = "The code runner stopped while running your code; please run it again."
+UNAVAILABLE = "Running code is unavailable on this server right now."
+
+
+@dataclass
+class Job:
+    """One run waiting for, or having, its turn."""
+
+    payload: dict
+    client: str
+    admission: throttle.Admission
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    submitted: float = field(default_factory=time.time)  # seconds since the epoch
+
+    @property
+    def level(self) -> int:
+        """The priority level it waits at: its place among its client's runs."""
+        return min(self.admission.place, max(1, limits.get("PRIORITY_LEVELS")) - 1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Job:
+        return cls(**{**data, "admission": throttle.Admission(**data["admission"])})
+
+
+@dataclass
+class Outcome:
+    """What the page gets for a finished job: an HTTP status and a JSON body."""
+
+    status: int
+    body: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def execute(job: Job) -> Outcome:
+    """
+    Run the job's payload in a sandbox (the caller holds a run slot, see
+    ``pool.slots.hold()``) and give back its client's tickets, whatever happens.
+    A job that waited longer than ``RUNNER_QUEUE_TIMEOUT`` is not run.
+    """
+    try:
+        if time.time() - job.submitted > limits.get("QUEUE_TIMEOUT"):
+            return Outcome(503, {"error": GAVE_UP})
+        throttle.started(job.client, job.admission)
+        try:
+            result = run_payload(job.payload)
+        except pool.SandboxUnavailable as unavailable:
+            metrics.record_refused_run()
+            return Outcome(503, {"error": str(unavailable) or UNAVAILABLE})
+        metrics.record_run(result)
+        return Outcome(200, result.to_dict())
+    finally:
+        throttle.finished(job.client, job.admission)
+
+
+def run_payload(payload: dict):
+    """``pool.run()`` with what the payload carries: the code, and checks if any."""
+    extra = {"checks": payload["checks"]} if payload.get("checks") is not None else {}
+    return pool.run(payload["code"], **extra)
+
+
+def run_job(data: dict) -> dict:
+    """The function runner workers call (``manage.py runner_worker``): one slot, one job."""
+    job = Job.from_dict(data)
+    with pool.slots.hold():
+        return execute(job).to_dict()
