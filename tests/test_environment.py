@@ -123,6 +123,10 @@ def _non_default(name: str, default: object, tmp_path: Path) -> tuple[str, objec
         return ("0", False) if name == "CGROUPS" else ("1", True)
     if name == "CGROUP_ROOT":
         return str(tmp_path), str(tmp_path)
+    if name == "QUEUE":
+        return "redis", "redis"
+    if name == "REDIS_URL":
+        return "redis://127.0.0.1:6379/9", "redis://127.0.0.1:6379/9"
     if name == "BWRAP":
         return "", ""
     if name == "LOCK_DIR":

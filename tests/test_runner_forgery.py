@@ -14,7 +14,7 @@ from django.test import Client
 
 from tutorials.runner.limits import ANSWER_MAX_BYTES, KIB, TRACE_REPR_CHARS
 from tutorials.runner.result import RunResult, TraceBuilder
-from tutorials.runner.testing import isolate, run_url
+from tutorials.runner.testing import finish, isolate, run_url
 
 # What the learner can do: find the channel in its own command line and write to it.
 FORGER = """
@@ -37,11 +37,13 @@ def _isolated(settings, tmp_path_factory):
 
 
 def post(settings, code: str):
-    response = Client().post(
+    client = Client()
+    response = client.post(
         run_url(settings),
         {"code": FORGER + textwrap.dedent(code)},
         content_type="application/json",
     )
+    response = finish(client, response)  # a queued run: follow its polls to the result
     assert response.status_code == 200, response.content
     return response
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import make_tutorial
 from tutorials.runner.process import run_cold
-from tutorials.runner.testing import isolate, run_url
+from tutorials.runner.testing import finish, isolate, run_url
 
 LESSON = """\
 ## Saving
@@ -44,7 +44,9 @@ def no_bubblewrap(settings, tmp_path_factory):
 
 
 def post(settings, code: str):
-    return Client().post(run_url(settings), {"code": code}, content_type="application/json")
+    client = Client()
+    response = client.post(run_url(settings), {"code": code}, content_type="application/json")
+    return finish(client, response)  # a queued run: follow its polls to the result
 
 
 def test_the_endpoint_refuses_with_how_to_install_bubblewrap(settings):
