@@ -21,5 +21,6 @@ urlpatterns = [
         RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"), permanent=True),
     ),
     path("run/", include("tutorials.runner.urls")),
+    path("exercises/", include("tutorials.exercises.urls")),
     path("", include("tutorials.urls")),
 ]

@@ -117,3 +117,7 @@ class SearchMissAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Exercises' attempts and pass rates, listed beside the searches that found nothing.
+from .exercises import admin as exercises_admin  # noqa: E402, F401

@@ -146,6 +146,9 @@ def database_link_resolver(source_path: str) -> markdown.LinkResolver:
     return resolve
 
 
+from .exercises.models import Exercise  # noqa: E402, F401  (stored with its lesson)
+
+
 class SearchMiss(models.Model):
     """A search that found nothing, counted so authors see what learners looked for.
 

@@ -38,6 +38,7 @@ class LessonLink:
     section_title: str
     url: str
     position: int  # 1-based position in the whole course
+    exercises: list[str] = field(default_factory=list)  # global ids, in page order
 
 
 @dataclass
@@ -57,6 +58,11 @@ class Roadmap:
 
     def __len__(self) -> int:
         return len(self.lessons)
+
+    @property
+    def exercise_count(self) -> int:
+        """How many exercises the published course has (the home page's "of N")."""
+        return sum(len(lesson.exercises) for lesson in self.lessons)
 
     def find(self, section_slug: str, slug: str) -> LessonLink | None:
         return next(
@@ -93,7 +99,19 @@ def build_roadmap() -> Roadmap:
         link = LessonLink(pk, title, slug, summary, s_slug, s_title, url, position)
         section.lessons.append(link)
         lessons.append(link)
+    _add_exercises(lessons)
     return Roadmap(list(sections.values()), lessons)
+
+
+def _add_exercises(lessons: list[LessonLink]) -> None:
+    """Each lesson's exercise ids (one query), for ticks in the roadmap."""
+    from .exercises.models import Exercise
+
+    by_id = {lesson.id: lesson for lesson in lessons}
+    rows = Exercise.objects.filter(tutorial_id__in=by_id).order_by("tutorial_id", "position")
+    for tutorial_id, key in rows.values_list("tutorial_id", "key"):
+        lesson = by_id[tutorial_id]
+        lesson.exercises.append(f"{lesson.slug}/{key}")
 
 
 def roadmap(request: HttpRequest) -> Roadmap:

@@ -191,10 +191,12 @@ class _Slots:
 slots = _Slots()
 
 
-def run(code: str) -> RunResult:
+def run(code: str, checks: list[dict] | None = None) -> RunResult:
     """
     Run ``code`` in a warm sandbox (or a cold one if none is ready) within the
-    host's concurrency limit. Raises ``Busy`` or ``SandboxUnavailable``.
+    host's concurrency limit, then an exercise's ``checks`` (``[{"name", "source"}]``,
+    looked up by the server, see ``tutorials.exercises.prepare``) if given.
+    Raises ``Busy`` or ``SandboxUnavailable``.
     """
     status = availability()
     if not status.sandboxed and require_sandbox():
@@ -207,7 +209,7 @@ def run(code: str) -> RunResult:
         warm = sandbox is not None
         if sandbox is None:
             sandbox = Sandbox(pool.limits, pool.kind).start()
-        result = sandbox.run(code, close=False)
+        result = sandbox.run(code, close=False, checks=checks)
         result.warm = warm
         return result
     except Exception as exc:

@@ -17,12 +17,13 @@ import subprocess
 import tempfile
 import time
 
-from . import dbtemplate, seccomp
+from . import check_phase, dbtemplate, seccomp
 from . import limits as limits_module
 from .result import (
     STOP_CPU,
     STOP_ERROR,
     STOP_MEMORY,
+    STOP_MESSAGES,
     STOP_OUTPUT,
     STOP_SIGNAL,
     STOP_WALL,
@@ -67,6 +68,8 @@ class Sandbox:
         self.cpu_seconds = 0.0
         self._channel_fd = -1
         self._info_fd = -1
+        self._checks_fd = -1  # write end of the exercise checks pipe (harness_checks.py)
+        self._checks = _ChecksState(None)
         self._buffer = b""
         self._early: list[dict] = []
 
@@ -80,6 +83,9 @@ class Sandbox:
         read_fd, write_fd = os.pipe()
         config["channel_fd"] = write_fd
         pass_fds = [write_fd]  # closed here once the child has them
+        checks_read, self._checks_fd = os.pipe()
+        config["checks_fd"] = checks_read
+        pass_fds.append(checks_read)
         info_write = -1
         env = {"PATH": "/usr/bin:/bin"}
         cwd = user = None
@@ -188,9 +194,11 @@ class Sandbox:
 
     # Running
 
-    def run(self, code: str, close: bool = True) -> RunResult:
+    def run(self, code: str, close: bool = True, checks: list[dict] | None = None) -> RunResult:
         """
-        Send ``code`` to the harness and collect the result.
+        Send ``code`` to the harness and collect the result; then, with ``checks``
+        (an exercise's, ``[{"name", "source"}]``), run them after the code and put
+        their outcome in ``result.checks``.
 
         With ``close=False`` the caller must call ``close()`` (the pool does so in
         the background, after the answer has gone out). A sandbox that did not
@@ -205,6 +213,9 @@ class Sandbox:
             self.close()
             return result
         trace = TraceBuilder(self.limits.trace_max_events, self.limits.trace_max_receivers)
+        self._checks = _ChecksState(checks)
+        if not checks:
+            self._close_checks_pipe()  # the harness sees EOF: no check phase
         start = time.monotonic()
         reported = False
         try:
@@ -216,7 +227,31 @@ class Sandbox:
                 self._interpret_exit(result)
         result.trace = trace.build()
         result.trace_truncated = result.trace_truncated or trace.truncated
+        if checks:
+            result.checks = self._checks.outcome(result)
         return result
+
+    def _close_checks_pipe(self) -> None:
+        if self._checks_fd >= 0:
+            os.close(self._checks_fd)
+            self._checks_fd = -1
+
+    def _start_checks(self, selector, output) -> None:
+        """
+        The learner's code is done: keep what it wrote to fds 1 and 2 until now,
+        stop listening to them (and, in ``_handle``, to output and trace messages),
+        and only then send the checks, so nothing the checks contain can reach the
+        answer.
+        """
+        for name, stream in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
+            while (data := _read(stream)) and not output.full:
+                output.add(name, data)
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(stream)
+        self._checks.started = True
+        if self._checks_fd >= 0:
+            os.set_blocking(self._checks_fd, False)
+            selector.register(self._checks_fd, selectors.EVENT_WRITE, "checks")
 
     def _exchange(self, payload: bytes, start: float, result: RunResult, trace) -> bool:
         """Feed the code, collect output and trace; True if the harness reported."""
@@ -236,6 +271,8 @@ class Sandbox:
             while True:
                 for message in messages:
                     reported = self._handle(message, result, trace, output) or reported
+                    if self._checks.should_start(message):
+                        self._start_checks(selector, output)
                 messages = []
                 if reported or output.full:
                     break
@@ -251,6 +288,11 @@ class Sandbox:
                 for key, _ in events:
                     if key.data == "stdin":
                         unsent = self._feed(stdin, unsent, selector)
+                        continue
+                    if key.data == "checks":
+                        if self._checks.feed(self._checks_fd):
+                            selector.unregister(self._checks_fd)
+                            self._close_checks_pipe()
                         continue
                     data = _read(key.fileobj)
                     if data is None:
@@ -268,7 +310,7 @@ class Sandbox:
                         messages.extend(self._messages(data))
                     else:
                         output.add(key.data, data)
-        if reported and not output.full:
+        if reported and not output.full and not self._checks.started:
             # Bytes written straight to fds 1 and 2 just before the end.
             for name, stream in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
                 data = _read(stream)
@@ -292,6 +334,10 @@ class Sandbox:
     def _handle(self, message: dict, result: RunResult, trace, output) -> bool:
         """Apply one harness message; True for the final report."""
         kind = message.get("t")
+        if self._checks.started and kind != "done":
+            # Whatever comes during the checks is theirs: only their report is kept.
+            self._checks.receive(message)
+            return False
         if kind == "out":
             stream = "stderr" if message.get("s") == "stderr" else "stdout"
             output.add(stream, str(message.get("d", "")).encode("utf-8", "replace"))
@@ -382,7 +428,7 @@ class Sandbox:
             for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 with contextlib.suppress(OSError):
                     stream.close()
-        for attribute in ("_channel_fd", "_info_fd"):
+        for attribute in ("_channel_fd", "_info_fd", "_checks_fd"):
             fd = getattr(self, attribute)
             if fd >= 0:
                 os.close(fd)
@@ -405,6 +451,42 @@ class Sandbox:
                 if isinstance(message, dict):
                     messages.append(message)
         return messages
+
+
+class _ChecksState:
+    """Where one run is in its check phase, and what the harness reported."""
+
+    def __init__(self, checks: list[dict] | None):
+        self.checks = checks or []
+        self.unsent = memoryview(check_phase.encode(self.checks)) if checks else None
+        self.started = False
+        self.reported: object = None
+
+    def should_start(self, message: dict) -> bool:
+        return bool(self.checks) and not self.started and message.get("t") == "checks_ready"
+
+    def feed(self, fd: int) -> bool:
+        """Write what the pipe takes of the checks; True once all is sent (or refused)."""
+        try:
+            self.unsent = self.unsent[os.write(fd, self.unsent) :]
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        return not self.unsent
+
+    def receive(self, message: dict) -> None:
+        if message.get("t") == "checks" and self.reported is None:
+            self.reported = message.get("results")
+
+    def outcome(self, result: RunResult) -> list:
+        not_run = None
+        if result.stopped:
+            not_run = f"Not run: {STOP_MESSAGES[result.stopped]}"
+        elif result.exit_status not in (0, None):
+            not_run = "Not run: your code raised an exception (see the output)."
+        reported = self.reported if self.started else None
+        return check_phase.results(self.checks, reported, not_run)
 
 
 class _OutputBudget:
@@ -441,6 +523,6 @@ def _read(fileobj) -> bytes | None:
         return b""
 
 
-def run_cold(code: str, limits=None) -> RunResult:
+def run_cold(code: str, limits=None, checks: list[dict] | None = None) -> RunResult:
     """Start a sandbox, run ``code`` in it and throw it away (no pool, no slots)."""
-    return Sandbox(limits).start().run(code)
+    return Sandbox(limits).start().run(code, checks=checks)

@@ -79,6 +79,8 @@ class RunResult:
     trace_truncated: bool = False
     error: str | None = None
     warm: bool = False  # whether a pre-started sandbox served the run
+    # An exercise's checks (check_phase.CheckResult), None when the run had none.
+    checks: list | None = None
 
     @property
     def text(self) -> str:
@@ -113,6 +115,7 @@ class RunResult:
             "trace_truncated": self.trace_truncated,
             "error": self.error,
             "warm": self.warm,
+            **({"checks": [c.to_dict() for c in self.checks]} if self.checks is not None else {}),
         }
 
 

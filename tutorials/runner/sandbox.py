@@ -43,6 +43,8 @@ logger = logging.getLogger("tutorials.runner")
 
 RUNNER_DIR = Path(__file__).resolve().parent
 HARNESS = RUNNER_DIR / "harness.py"
+# Modules the harness imports from its own directory (bound next to it).
+HARNESS_MODULES = ("harness_checks",)
 
 SANDBOX_PYTHON = "/python"
 SANDBOX_PACKAGES = "/site-packages"
@@ -100,6 +102,8 @@ class Layout:
         compiled = RUNNER_DIR / "__pycache__" / f"harness.{sys.implementation.cache_tag}.pyc"
         if compiled.exists():
             pairs.append((str(compiled), f"{SANDBOX_HARNESS}/__pycache__/{compiled.name}"))
+        for name in HARNESS_MODULES:
+            pairs.append((str(RUNNER_DIR / f"{name}.py"), f"{SANDBOX_HARNESS}/{name}.py"))
         return pairs
 
 

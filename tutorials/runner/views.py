@@ -13,6 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import exercises
 from . import limits as limits_module
 from . import pool, throttle
 from .sandbox import FALLBACK_WARNING, availability
@@ -42,17 +43,27 @@ def run(request: HttpRequest) -> JsonResponse:
     if len(code.encode("utf-8", "surrogatepass")) > limits.code_max_bytes:
         return _error(f"The code is larger than {limits.code_max_bytes // 1024} KB.", 413)
 
+    # Exercises: the checks come from the server, looked up by the exercise's id.
+    payload.pop("checks", None)
+    if "exercise" in payload:
+        try:
+            payload = exercises.prepare(payload)
+        except exercises.ExerciseError as error:
+            return _error(error.message, error.status)
+
     client = throttle.client_id(request)
     wait = throttle.rate_limit(client)
     if wait is not None:
         return _error("Too many runs; please wait a little.", 429, retry_after=wait)
     try:
         with throttle.client_slot(client):
-            result = pool.run(code)
+            result = pool.run(code, checks=payload.get("checks"))
     except pool.Busy as busy:
         return _error("The code runner is busy; try again shortly.", 429, busy.retry_after)
     except pool.SandboxUnavailable:
         return _error("Running code is unavailable on this server right now.", 503)
+    if "exercise" in payload:
+        exercises.record(payload, result)
     return JsonResponse(result.to_dict())
 
 
