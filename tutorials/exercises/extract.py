@@ -77,10 +77,10 @@ def split_checks(source: str) -> list[dict]:
         names.add(name)
         checks.append({"name": name, "source": "\n".join(lines[first - 1 : node.end_lineno])})
         first = None
-    if first is not None:
-        raise CheckSyntaxError("statements after the last assert would never be checked", first)
     if not checks:
         raise CheckSyntaxError("the check block has no assert: each assert is one check")
+    if first is not None:
+        raise CheckSyntaxError("statements after the last assert would never be checked", first)
     return checks
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import secrets
 from dataclasses import dataclass
 
 # Exception names shown as they are; anything else is "an exception".
@@ -53,9 +54,16 @@ class CheckResult:
         return {"name": self.name, "passed": self.passed, "message": self.message}
 
 
-def encode(checks: list[dict]) -> bytes:
+def new_nonce() -> str:
+    """A per-run secret the harness echoes in its report: a report written by the
+    learner's code before the checks arrived cannot carry it."""
+    return secrets.token_hex(16)
+
+
+def encode(checks: list[dict], nonce: str) -> bytes:
     """What the harness reads on its checks pipe once the learner's code is done."""
-    return json.dumps([{"name": c["name"], "source": c["source"]} for c in checks]).encode()
+    sent = [{"name": c["name"], "source": c["source"]} for c in checks]
+    return json.dumps({"nonce": nonce, "checks": sent}).encode()
 
 
 def _error_name(value: object) -> str:

@@ -7,9 +7,12 @@ After the learner's code (and its atexit hooks) has finished, the harness says
 statements followed by one ``assert``. They run in the learner's namespace with
 stdout and stderr discarded, and the outcome goes back as one message::
 
-    {"t": "checks", "results": [{"passed": true}, {"passed": false, "error": "NameError"},
-                                {"passed": false, "setup": "KeyError"}, {"passed": false,
-                                "skipped": true}]}
+    {"t": "checks", "nonce": "…", "results": [
+        {"passed": true}, {"passed": false, "error": "NameError"},
+        {"passed": false, "setup": "KeyError"}, {"passed": false, "skipped": true}]}
+
+The nonce comes with the checks; a report without it (written by the learner's
+code before the checks arrived) is ignored by the parent.
 
 Nothing else of a check leaves this phase: no output, no traceback, no message text
 (the parent words the messages from the checks it holds, and ignores every output and
@@ -51,6 +54,8 @@ def prepare(config):
         "BlockingIOError": builtins.BlockingIOError,
         "OSError": builtins.OSError,
         "ValueError": builtins.ValueError,
+        "KeyError": builtins.KeyError,
+        "TypeError": builtins.TypeError,
         "Assert": ast.Assert,
         "Module": ast.Module,
         "ONLY_AST": ast.PyCF_ONLY_AST,
@@ -133,8 +138,9 @@ def prepare(config):
         send({"t": "checks_ready"})
         try:
             saved["set_blocking"](checks_fd, True)
-            checks = saved["loads"](read_all(checks_fd))
-        except (saved["OSError"], saved["ValueError"]):
+            sent = saved["loads"](read_all(checks_fd))
+            nonce, checks = sent["nonce"], sent["checks"]
+        except (saved["OSError"], saved["ValueError"], saved["KeyError"], saved["TypeError"]):
             return
         results = []
         setup_failed = False
@@ -148,7 +154,7 @@ def prepare(config):
                 entry = {"passed": False, "error": saved["type"](exc).__name__}
             setup_failed = "setup" in entry
             results.append(entry)
-        send({"t": "checks", "results": results})
+        send({"t": "checks", "nonce": nonce, "results": results})
 
     return phase
 

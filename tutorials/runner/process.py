@@ -458,7 +458,9 @@ class _ChecksState:
 
     def __init__(self, checks: list[dict] | None):
         self.checks = checks or []
-        self.unsent = memoryview(check_phase.encode(self.checks)) if checks else None
+        self.nonce = check_phase.new_nonce()
+        payload = check_phase.encode(self.checks, self.nonce) if checks else b""
+        self.unsent = memoryview(payload)
         self.started = False
         self.reported: object = None
 
@@ -476,7 +478,8 @@ class _ChecksState:
         return not self.unsent
 
     def receive(self, message: dict) -> None:
-        if message.get("t") == "checks" and self.reported is None:
+        ours = message.get("t") == "checks" and message.get("nonce") == self.nonce
+        if ours and self.reported is None:
             self.reported = message.get("results")
 
     def outcome(self, result: RunResult) -> list:
