@@ -111,7 +111,7 @@ function setupSummary() {
   const reset = button("Reset exercise progress", "btn-link home-exercises-reset");
   const confirm = el("span", "home-exercises-confirm");
   confirm.hidden = true;
-  const yes = button("Yes, forget my solved exercises", "btn-outline-danger");
+  const yes = button("Yes, forget my solved exercises", "btn-outline-secondary");
   const no = button("Keep them", "btn-outline-secondary");
   confirm.append(el("span", null, "Forget every solved exercise in this browser? "), yes, " ", no);
   const said = el("span", "visually-hidden");
@@ -205,7 +205,7 @@ function enhanceExercise(block, lessonSlug, index) {
   const number = index + 1;
   const domId = `exercise-${key}`;
   const view = block.querySelector(".exercise-code");
-  const starter = view.textContent.replace(/\n$/, "");
+  const starter = view.textContent.replace(/\n+$/, "");
   block.querySelector(".exercise-offline")?.remove();
   block.id = block.id || domId;
 
@@ -254,7 +254,7 @@ function enhanceExercise(block, lessonSlug, index) {
   confirm.hidden = true;
   const confirmText = el("p", null, "You have not solved this exercise yet. Show the solution anyway?");
   confirmText.id = `${domId}-confirm`;
-  const yes = button("Yes, show me", "btn-outline-danger exercise-confirm-yes");
+  const yes = button("Yes, show me", "btn-outline-secondary exercise-confirm-yes");
   const no = button("Keep trying", "btn-outline-secondary exercise-confirm-no");
   yes.setAttribute("aria-describedby", confirmText.id);
   confirm.append(confirmText, yes, " ", no);
@@ -318,7 +318,7 @@ function enhanceExercise(block, lessonSlug, index) {
     revealSolution();
   });
   useIt.addEventListener("click", () => {
-    textarea.value = solutionCode.textContent;
+    textarea.value = solutionCode.textContent.replace(/\n+$/, "");
     textarea.dispatchEvent(new Event("input"));
     textarea.focus();
   });
@@ -435,13 +435,13 @@ function enhancePrediction(block, lessonSlug, index) {
   if (choices.length) {
     listed.hidden = true;
     choices.forEach((choice, position) => {
-      const wrap = el("div", "form-check");
-      const input = el("input", "form-check-input");
+      const wrap = el("div", "prediction-choice");
+      const input = el("input", "prediction-radio");
       input.type = "radio";
       input.name = `${domId}-choice`;
       input.id = `${domId}-choice-${position}`;
       input.value = choice;
-      const label = el("label", "form-check-label");
+      const label = el("label", "prediction-choice-label");
       label.htmlFor = input.id;
       label.append(el("code", null, choice));
       wrap.append(input, label);
