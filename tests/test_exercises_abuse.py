@@ -78,7 +78,8 @@ def secrets_in(objects):
 """
 
 ATTACKS = {
-    "files": MODELS + """
+    "files": MODELS
+    + """
 for root, dirs, files in os.walk("/"):
     if root.startswith(("/proc", "/sys", "/usr")):
         continue
@@ -96,7 +97,8 @@ for fd in range(0, 64):
     except OSError:
         pass
 """,
-    "gc_thread": MODELS + """
+    "gc_thread": MODELS
+    + """
 one_pass = threading.Event()
 
 def watch():
@@ -109,14 +111,16 @@ def watch():
 
 threading.Thread(target=watch, daemon=True).start()
 """,
-    "audit_hook": MODELS + """
+    "audit_hook": MODELS
+    + """
 def hook(event, args):
     if event in ("compile", "exec"):
         leak(repr(args)[:2000])
 
 sys.addaudithook(hook)
 """,
-    "patched_builtins": MODELS + """
+    "patched_builtins": MODELS
+    + """
 real_compile, real_exec = builtins.compile, builtins.exec
 
 def spy_compile(source, *args, **kwargs):
@@ -136,7 +140,8 @@ builtins.AssertionError = LoudAssertion
 builtins.print = lambda *args, **kwargs: leak(args)
 json.loads = lambda text, *a, **k: leak(text)
 """,
-    "frames_in_receiver": MODELS + """
+    "frames_in_receiver": MODELS
+    + """
 def snoop(sender, instance, **kwargs):
     frame = sys._getframe()
     while frame is not None:
@@ -146,10 +151,12 @@ def snoop(sender, instance, **kwargs):
 
 post_save.connect(snoop, sender=Order, weak=False)
 """,
-    "atexit": MODELS + """
+    "atexit": MODELS
+    + """
 atexit.register(lambda: leak(secrets_in(gc.get_objects())))
 """,
-    "child_process": MODELS + """
+    "child_process": MODELS
+    + """
 if os.fork() == 0:
     import time
     deadline = time.monotonic() + 3
@@ -205,7 +212,9 @@ def test_the_attacks_would_leak_if_their_secret_were_within_reach(client, url):
 
 def test_printing_a_pass_does_not_make_one(client, url):
     forged = json.dumps({"t": "checks", "results": [{"passed": True}]})
-    code = ATTACKS["files"].split("for root")[0] + f"""
+    code = (
+        ATTACKS["files"].split("for root")[0]
+        + f"""
 print("All checks passed")
 print({forged!r})
 for fd in range(3, 32):  # wherever the harness's channel is
@@ -215,6 +224,7 @@ for fd in range(3, 32):  # wherever the harness's channel is
         pass
 os.write(1, b'{{"checks": [{{"passed": true}}]}}\\n')
 """
+    )
     data = check(client, url, code).json()
     assert data["exit_status"] == 0, data["output"]
     assert [c["passed"] for c in data["checks"]] == [False]

@@ -151,9 +151,7 @@ def test_solution_needs_a_confirmation_until_solved_and_is_fetched_only_then(
     expect(editor(page)).to_have_value(SOLUTION.rstrip("\n"))
 
 
-def test_solution_is_offered_without_confirmation_after_three_failed_checks(
-    page: Page, lesson_url
-):
+def test_solution_is_offered_without_confirmation_after_three_failed_checks(page: Page, lesson_url):
     page.goto(lesson_url)
     status = page.locator(".exercise-status")
     for _ in range(3):
@@ -166,9 +164,7 @@ def test_solution_is_offered_without_confirmation_after_three_failed_checks(
     expect(page.get_by_role("button", name="Yes, show me")).to_be_hidden()
 
 
-def test_prediction_hides_the_answer_then_reveals_it_beside_the_real_output(
-    page: Page, lesson_url
-):
+def test_prediction_hides_the_answer_then_reveals_it_beside_the_real_output(page: Page, lesson_url):
     page.goto(lesson_url)
     prediction = page.locator(".prediction")
     expect(prediction.locator(".prediction-answer")).to_be_hidden()

@@ -68,9 +68,7 @@ LESSONS = _lessons_with_exercises()
 
 
 def test_the_course_has_both_kinds_of_exercise():
-    kinds = {
-        spec.kind for param in LESSONS for spec in extract(param.values[0].read_text("utf-8"))
-    }
+    kinds = {spec.kind for param in LESSONS for spec in extract(param.values[0].read_text("utf-8"))}
     assert kinds == {"code", "predict"}
 
 

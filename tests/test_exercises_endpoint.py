@@ -141,9 +141,7 @@ def test_a_missing_name_is_reported_by_type_with_a_likely_cause(client, url, les
     assert "Order" not in data["checks"][0]["message"]
 
 
-@pytest.mark.parametrize(
-    ("exercise", "status"), [("orders/nope", 404), ("nope", 400), (42, 400)]
-)
+@pytest.mark.parametrize(("exercise", "status"), [("orders/nope", 404), ("nope", 400), (42, 400)])
 def test_unknown_or_malformed_exercise_ids_get_clear_errors(client, url, lesson, exercise, status):
     response = check(client, url, SOLUTION, exercise)
     assert response.status_code == status

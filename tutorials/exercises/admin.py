@@ -16,7 +16,6 @@ class ExerciseAdmin(admin.ModelAdmin):
     list_filter = ["kind", "tutorial__section"]
     list_select_related = ["tutorial"]
     search_fields = ["key", "title", "tutorial__title", "tutorial__slug"]
-    ordering = ["pass_rate_value", "-attempts"]
     fields = ["exercise_id", "tutorial", "title", "kind", "attempts", "passes",
               "pass_rate_display", "solutions_shown"]  # fmt: skip
     readonly_fields = fields
@@ -24,7 +23,13 @@ class ExerciseAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         attempts = Cast(NullIf(F("attempts"), 0), FloatField())
         rate = ExpressionWrapper(F("passes") / attempts, output_field=FloatField())
-        return super().get_queryset(request).annotate(pass_rate_value=rate)
+        # Lowest pass rate first: the exercises that confuse learners most.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(pass_rate_value=rate)
+            .order_by(F("pass_rate_value").asc(nulls_last=True), "-attempts")
+        )
 
     @admin.display(description="exercise", ordering="key")
     def exercise_id(self, obj: Exercise) -> str:
