@@ -1,4 +1,4 @@
-"""Admin: each exercise's attempts and pass rate (counts only), beside the searches that found nothing."""
+"""Admin: attempts and pass rate per exercise (counts only), beside the failed searches."""
 
 from __future__ import annotations
 
