@@ -96,7 +96,8 @@ test: install-dev audit system-deps node-deps compile collectstatic check ## Ins
 test-postgres: install-dev ## Database, search and cache tests against PostgreSQL and Redis
 	DATABASE_URL=$(PG_URL) CACHE_URL=$(REDIS_URL) $(PY) -m pytest -m "not browser" -p no:randomly \
 	  tests/test_models.py tests/test_content.py tests/test_views.py tests/test_search*.py \
-	  tests/test_pagecache.py tests/test_security.py
+	  tests/test_pagecache.py tests/test_security.py \
+	  tests/test_exercises_syntax.py tests/test_exercises_admin.py
 
 lint: install-dev ## ruff (check + format) and djhtml
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,29 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def store_existing_exercises(apps, schema_editor):
+    """Lessons saved before exercises existed: store theirs now (later saves keep them)."""
+    from tutorials.exercises.extract import extract, valid
+
+    Tutorial = apps.get_model("tutorials", "Tutorial")
+    Exercise = apps.get_model("tutorials", "Exercise")
+    for tutorial in Tutorial.objects.all():
+        for position, spec in enumerate(valid(extract(tutorial.body_markdown))):
+            Exercise.objects.create(
+                tutorial=tutorial,
+                key=spec.key,
+                kind=spec.kind,
+                position=position,
+                title=spec.title,
+                starter=spec.starter if spec.kind == "code" else spec.code,
+                check_source=spec.check_source,
+                checks=spec.checks,
+                solution=spec.solution,
+                expected_output=spec.expected_output,
+                choices=spec.choices,
+            )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -35,4 +58,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('tutorial', 'key'), name='unique_exercise_per_lesson')],
             },
         ),
+        migrations.RunPython(store_existing_exercises, migrations.RunPython.noop),
     ]
