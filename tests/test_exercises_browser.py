@@ -249,3 +249,49 @@ def test_axe_reports_no_violations_on_a_lesson_with_exercises_in_use(
         assert axe_violations(tab) == []
     finally:
         context.close()
+
+
+TYPED = """\
+```python run
+print("a")
+print("b")
+```
+
+```output
+a
+b
+```
+
+```predict
+id: two-lines
+```
+"""
+
+
+def test_typed_prediction_compares_the_answer_as_the_output_check_does(
+    page: Page, settings, tmp_path_factory
+):
+    isolate(settings, tmp_path_factory.getbasetemp())
+    settings.RUNNER_POOL_SIZE = 1
+    run_url(settings)
+    make_tutorial(make_section(slug="typed"), slug="typed-lesson", body_markdown=TYPED)
+    page.goto("/typed/typed-lesson/")
+    answer = page.get_by_label("Your answer (what the code prints)")
+    expect(page.locator(".prediction-legend")).to_have_text("What will this print?")
+    answer.fill("a  \nb\n\n")  # trailing spaces and blank lines do not count
+    page.get_by_role("button", name="Answer and run").click()
+    expect(page.locator(".prediction-verdict")).to_have_text(
+        "Right: that is what it prints.", timeout=20_000
+    )
+    expect(answer).to_be_disabled()
+    stored = page.evaluate("JSON.parse(localStorage.getItem('exercises')).solved")
+    assert stored == ["typed-lesson/two-lines"]
+
+
+def test_control_enter_in_the_editor_runs_the_check(page: Page, lesson_url):
+    page.goto(lesson_url)
+    editor(page).fill(SOLUTION)
+    editor(page).press("Control+Enter")
+    expect(page.locator(".exercise-status")).to_have_text(
+        "All 2 checks passed. Exercise solved!", timeout=20_000
+    )
