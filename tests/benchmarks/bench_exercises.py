@@ -86,27 +86,30 @@ def main() -> int:
         server.warm_up()
         client = Client(server.port)
         for name, (code, exercise) in codes.items():
-            times, warm = [], 0
+            times, inside, warm = [], [], 0
             for _ in range(runs):
                 elapsed, result = check(client, code, exercise)
                 passed = all(c["passed"] for c in result.get("checks", []))
                 if exercise and passed != name.startswith("solution"):
                     raise RuntimeError(f"{name}: unexpected checks {result['checks']}")
                 times.append(elapsed)
+                inside.append(result["duration_ms"])
                 warm += result.get("warm", False)
                 time.sleep(0.6)  # let the pool refill: a learner reads between checks
-            rows.append((name, times, warm))
+            rows.append((name, times, inside, warm))
     finally:
         server.stop()
 
     print(f"\nExercise checks, POST /run/ with {EXERCISE!r} (gunicorn, 2 workers, warm pool)")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"machine: {os.cpu_count()} cores, load average {load}\n")
-    print(f"{'code checked':<34}{'runs':>6}{'p50 ms':>10}{'p95 ms':>10}{'warm':>8}")
-    for name, times, warm in rows:
+    # "in sandbox": the code and the checks, from sending the code to the report.
+    print(f"{'code checked':<34}{'runs':>6}{'p50 ms':>10}{'p95 ms':>10}"
+          f"{'in sandbox p50':>16}{'warm':>6}")  # fmt: skip
+    for name, times, inside, warm in rows:
         print(
             f"{name:<34}{len(times):>6}{statistics.median(times):>10.1f}"
-            f"{percentile(times, 0.95):>10.1f}{warm:>8}"
+            f"{percentile(times, 0.95):>10.1f}{statistics.median(inside):>16.1f}{warm:>6}"
         )
     p50 = statistics.median(rows[0][1] + rows[1][1])
     met = p50 < TARGET_WARM_P50_MS
