@@ -97,3 +97,14 @@ def test_report_entries_are_worded_by_the_server(entry, passed, message):
 def test_a_report_of_the_wrong_length_fails_every_check():
     results = check_phase.results(checks("a", "b"), [{"passed": True}], "Not run: stopped.")
     assert [(r.passed, r.message) for r in results] == [(False, "Not run: stopped.")] * 2
+
+
+def test_a_sandbox_that_fails_to_start_still_answers_every_check(monkeypatch):
+    from tutorials.runner.process import Sandbox
+
+    monkeypatch.setattr(Sandbox, "wait_ready", lambda self, timeout=None: False)
+    result = Sandbox().run(CODE, checks=checks("assert True, 'check 1'"))
+    assert result.error
+    assert [(c.passed, c.message) for c in result.checks] == [
+        (False, "Not run: The sandbox failed; the code may not have run.")
+    ]

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 
+from . import check_phase
 from . import limits as limits_module
 from .process import Sandbox
 from .result import STOP_ERROR, RunResult
@@ -214,7 +215,10 @@ def run(code: str, checks: list[dict] | None = None) -> RunResult:
         return result
     except Exception as exc:
         logger.exception("Code runner: the run failed")
-        return RunResult(sandbox=status.kind, stopped=STOP_ERROR, error=str(exc))
+        result = RunResult(sandbox=status.kind, stopped=STOP_ERROR, error=str(exc))
+        if checks:
+            result.checks = check_phase.results(checks, None, "Not run: the sandbox failed.")
+        return result
     finally:
         # Killing what is left and sweeping the uid takes ~10 ms: do it after the
         # answer has gone out, still holding the slot.

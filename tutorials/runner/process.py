@@ -211,6 +211,8 @@ class Sandbox:
             result.error = self.startup_error or "the sandbox did not start"
             result.stopped = STOP_ERROR
             self.close()
+            if checks:
+                result.checks = _ChecksState(checks).outcome(result)
             return result
         trace = TraceBuilder(self.limits.trace_max_events, self.limits.trace_max_receivers)
         self._checks = _ChecksState(checks)
