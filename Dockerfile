@@ -3,10 +3,11 @@
 #   docker build -t signals-tutorial .
 #   docker run --rm --env-file site.env signals-tutorial \
 #       sh -c 'python manage.py migrate --noinput && python manage.py sync_content'   # release
-#   docker run -d --env-file site.env -p 8000:8000 signals-tutorial                    # serve
+#   docker run -d --env-file site.env -p 127.0.0.1:8000:8000 signals-tutorial          # serve
 #
-# The README's "Deploying" section explains the environment (config/production.env.example) and
-# running several containers behind a load balancer. The build runs the same Makefile
+# docs/deploying.md explains the environment (config/production.env.example) and
+# running several containers behind a load balancer (publish them on a private
+# interface only: the balancer is the one way in). The build runs the same Makefile
 # targets as CI (install, collectstatic, check), so what the image does is tested.
 # Nothing secret is baked in: settings come from the environment at run time.
 
@@ -48,6 +49,8 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_DEBUG=0 \
     DJANGO_CACHE_DIR=/tmp/django-cache \
+    RUNNER_LOCK_DIR=/tmp/runner-locks \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     DATABASE_URL=sqlite:////data/db.sqlite3 \
     GUNICORN_BIND=0.0.0.0:8000
 

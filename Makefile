@@ -9,13 +9,15 @@ MANAGE := $(PY) manage.py
 # Debian packages the tests need: a real browser and the code-sample sandbox.
 TEST_DEBS := chromium bubblewrap
 BENCH_DEBS := wrk
+# What `make test-deploy` drives: the balancer, and the PostgreSQL and Redis clients.
+DEPLOY_DEBS := nginx postgresql-client redis-tools curl
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
 .PHONY: help run install install-dev system-deps bench-deps test test-postgres lint format audit \
         bench superuser serve collectstatic check migrate sync compile clean \
-        node-deps pygments-css bootstrap
+        node-deps pygments-css bootstrap deploy-deps test-deploy
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -98,6 +100,19 @@ test-postgres: install-dev ## Database, search and cache tests against PostgreSQ
 	  tests/test_models.py tests/test_content.py tests/test_views.py tests/test_search*.py \
 	  tests/test_pagecache.py tests/test_security.py \
 	  tests/test_exercises_syntax.py tests/test_exercises_admin.py
+
+deploy-deps: ## Install nginx and the PostgreSQL/Redis clients used by `make test-deploy`
+	@missing=""; for p in $(DEPLOY_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# docs/deploying.md followed by a script: PostgreSQL + Redis (as for test-postgres),
+# two gunicorn instances behind nginx, checks, a backup restored. DEPLOY_* override it.
+test-deploy: install deploy-deps collectstatic ## The operator's deployment, for real, then a backup restored
+	tests/deploy/run.sh
 
 lint: install-dev ## ruff (check + format) and djhtml
 	$(VENV)/bin/ruff check .

@@ -4,11 +4,15 @@ gunicorn settings: ``gunicorn -c gunicorn.conf.py`` (the app is ``config.wsgi``)
 Used by ``make serve``, the Dockerfile and ``make bench``. Each value can be
 changed from the environment without editing this file: ``WEB_CONCURRENCY``
 (worker processes, default two per CPU), ``GUNICORN_THREADS``, ``GUNICORN_BIND``,
-``GUNICORN_TIMEOUT`` and ``GUNICORN_ACCESS_LOG`` (a path, ``-`` for stdout, empty
-for none); gunicorn's own ``GUNICORN_CMD_ARGS`` still wins over all of them.
+``GUNICORN_TIMEOUT``, ``GUNICORN_ACCESS_LOG`` (a path, ``-`` for stdout, empty
+for none: the default, since the site logs each request itself) and
+``PROMETHEUS_MULTIPROC_DIR``; gunicorn's own ``GUNICORN_CMD_ARGS`` still wins
+over all of them. docs/deploying.md has the whole list.
 """
 
 import os
+import shutil
+from pathlib import Path
 
 
 def _cpu_count() -> int:
@@ -35,7 +39,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 preload_app = True
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # seconds a request may take
-graceful_timeout = 30  # seconds to finish in-flight requests on restart
+# seconds to finish in-flight requests on restart
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5  # seconds an idle connection is kept open
 
 # Recycle each worker after this many requests (jittered so they don't all restart
@@ -54,6 +59,31 @@ limit_request_field_size = 8190
 # of a user would share one path.
 control_socket_disable = True
 
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# Logs: the site's line (timestamp, level, logger, request id; JSON with
+# DJANGO_LOG_FORMAT=json) for gunicorn's own lines too. Each request's access
+# line comes from the site (tutorials/requestlog.py), which knows the view; turn
+# gunicorn's on with GUNICORN_ACCESS_LOG=- and it writes the same fields.
+logger_class = "config.gunicornlog.Logger"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# Metrics: every worker is a process, so prometheus_client keeps each one's
+# values in files in PROMETHEUS_MULTIPROC_DIR and /metrics adds them up. One
+# directory per gunicorn (by default var/prometheus/<bind address> in this
+# checkout), emptied when it starts, before the app is loaded.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
+    Path(__file__).resolve().parent / "var" / "prometheus" / bind[0].replace("/", "_")
+)
+if os.environ.get("TUTORIALS_METRICS_DIR_READY") != _metrics_dir:
+    # Only the first time: a configuration reload (SIGHUP) must keep the counts.
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+    os.environ["TUTORIALS_METRICS_DIR_READY"] = _metrics_dir
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def child_exit(server, worker):
+    """A worker's live gauges (queue depth, warm pool) leave with it."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

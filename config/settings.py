@@ -41,7 +41,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
-# Security. Production values whenever DEBUG is off; the README's "Deploying" section lists the
+# Security. Production values whenever DEBUG is off; docs/deploying.md lists the
 # environment, and `DJANGO_DEBUG=0 manage.py check --deploy --fail-level WARNING`
 # passes with it. `make serve` turns the HTTPS-only parts off for plain-HTTP loopback.
 #
@@ -57,7 +57,7 @@ if _PROXY_SSL_HEADER:
 # How many proxies append to X-Forwarded-For; 0 means REMOTE_ADDR is the client.
 NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancer and Docker health checks use HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # health checks, scrapes use HTTP
 SECURE_HSTS_SECONDS = int(
     os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")  # a year
 )
@@ -101,7 +101,7 @@ REQUEST_MAX_URL_LENGTH = 2048  # characters of path + query string
 
 # Admin login throttle (tutorials/ratelimit.py): failures per address, lock-out time.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
-LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
+LOGIN_FAILURE_WINDOW = int(os.environ.get("DJANGO_LOGIN_FAILURE_WINDOW", "900"))  # seconds
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,8 +124,11 @@ INSTALLED_APPS = [
 # refuse before anything reads the body, and the login throttle before a password
 # is checked.
 MIDDLEWARE = [
+    # First, so it logs and measures everything below, page-cache hits included.
+    "tutorials.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tutorials.scheduling.ScheduledPublishingMiddleware",  # before the page cache: see it
     "tutorials.middleware.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "tutorials.middleware.SecurityHeadersMiddleware",
@@ -249,24 +252,63 @@ BOOTSTRAP5 = {
     },
 }
 
+# The code runner (tutorials/runner/limits.py holds every default and its unit):
+# each RUNNER_<NAME> environment variable sets the setting of the same name,
+# e.g. RUNNER_MAX_CONCURRENCY=4. docs/deploying.md lists them all.
+from tutorials.runner.limits import from_environment as _runner_settings  # noqa: E402
+
+globals().update(_runner_settings(os.environ))
+
 # Where lessons live on disk; sync_content reads it.
 CONTENT_DIR = Path(os.environ.get("DJANGO_CONTENT_DIR", BASE_DIR / "content"))
+# "Edit this page" on lessons: a URL with {path} (the file, relative to CONTENT_DIR), e.g.
+# https://github.com/you/site/edit/main/content/{path}. Empty hides the link.
+CONTENT_EDIT_URL = os.environ.get("DJANGO_CONTENT_EDIT_URL", "")
 
 # Refuse oversized requests early (bytes).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# Logs: one line per event, with a timestamp, level, logger and request id
+# (tutorials/logformat.py); DJANGO_LOG_FORMAT=json for one JSON object per line.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+# The same exception (Redis unreachable…) is logged once per this many seconds.
+LOG_REPEAT_SECONDS = float(os.environ.get("DJANGO_LOG_REPEAT_SECONDS", "10"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "formatters": {"line": {"()": "tutorials.logformat.Formatter", "json": LOG_FORMAT == "json"}},
     # A refused request (bad Host, oversized body) is one log line, not a traceback.
-    "filters": {"one_line_security": {"()": "tutorials.logfilters.SecurityWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_security"]}},
+    "filters": {
+        "one_line_security": {"()": "tutorials.logfilters.SecurityWithoutTraceback"},
+        "repeated_exceptions": {
+            "()": "tutorials.logfilters.RepeatedExceptions",
+            "window": LOG_REPEAT_SECONDS,
+        },
+        "request_context": {"()": "tutorials.logformat.RequestContextFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["one_line_security", "repeated_exceptions", "request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's default config gives "django" a console handler of its own (with
         # DEBUG on); this one replaces it, so each line is printed once, not twice.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # runserver's own access line; RequestLogMiddleware writes a better one.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Metrics (tutorials/metrics.py) at /metrics: only for direct connections from
+# these networks (never through the balancer), or with this bearer token.
+METRICS_ALLOWED_NETWORKS = env_list("DJANGO_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+METRICS_TOKEN = os.environ.get("DJANGO_METRICS_TOKEN", "")

@@ -7,12 +7,13 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from tutorials import views
+from tutorials import livereload, metrics, views
 from tutorials.sitemaps import SITEMAPS, robots_txt
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.endpoint, name="metrics"),  # non-public: see tutorials/metrics.py
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots-txt"),
     # Browsers ask for /favicon.ico whatever the page says; answer with the real icon.
@@ -22,5 +23,6 @@ urlpatterns = [
     ),
     path("run/", include("tutorials.runner.urls")),
     path("exercises/", include("tutorials.exercises.urls")),
+    path("__livereload__/events", livereload.events, name="livereload-events"),  # DEBUG only
     path("", include("tutorials.urls")),
 ]

@@ -1,4 +1,4 @@
-"""The check phase in the sandbox (harness_checks.py) and its wording (check_phase.py)."""
+"""The check phase in the sandbox (harness/checks.py) and its wording (check_phase.py)."""
 
 from __future__ import annotations
 

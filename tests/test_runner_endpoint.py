@@ -61,7 +61,8 @@ def test_run_answers_with_output_status_duration_sandbox_and_trace(client, url):
     assert 0 < data["duration_ms"] < 5000
     post_save = [e for e in data["trace"] if e["signal"] == "post_save"]
     assert post_save[0]["sender"] == "Article"
-    assert post_save[0]["receivers"] == [{"name": "announce", "result": "None"}]
+    (announce,) = post_save[0]["receivers"]
+    assert (announce["name"], announce["result"]) == ("announce", "None")
 
 
 def test_stderr_is_distinguished_from_stdout(client, url):
@@ -184,7 +185,7 @@ def test_status_reports_the_sandbox_and_limits(client, settings):
 
 def test_fallback_runs_say_so_in_the_response(client, url, settings):
     settings.RUNNER_BWRAP = ""
-    settings.RUNNER_REQUIRE_SANDBOX = False
+    settings.RUNNER_ALLOW_UNSANDBOXED = True
     data = post(client, url, "print('unsafe but running')").json()
     assert data["sandbox"] == "fallback"
     assert "WITHOUT the bubblewrap sandbox" in data["warning"]
@@ -192,34 +193,32 @@ def test_fallback_runs_say_so_in_the_response(client, url, settings):
     assert data["exit_status"] == 0
 
 
-def test_fallback_is_refused_when_the_sandbox_is_required(client, url, settings):
+def test_fallback_is_refused_unless_the_operator_allows_it(client, url, settings):
     settings.RUNNER_BWRAP = ""
-    settings.RUNNER_REQUIRE_SANDBOX = True
     response = post(client, url, "print(1)")
     assert response.status_code == 503
     assert "unavailable" in response.json()["error"]
     assert client.get(reverse("runner:status")).json()["available"] is False
 
 
-def test_sandbox_is_required_by_default_when_debug_is_off(settings):
-    settings.DEBUG = False
-    assert pool.require_sandbox() is True
-    settings.DEBUG = True
+def test_debug_never_implies_running_without_the_sandbox(settings):
+    for debug in (False, True):
+        settings.DEBUG = debug
+        assert pool.require_sandbox() is True
+    settings.RUNNER_ALLOW_UNSANDBOXED = True
     assert pool.require_sandbox() is False
-    settings.RUNNER_REQUIRE_SANDBOX = True
-    assert pool.require_sandbox() is True
 
 
 def test_system_check_warns_when_bubblewrap_is_unavailable(settings):
     assert check_sandbox() == []
     settings.RUNNER_BWRAP = "/nonexistent/bwrap"
-    settings.RUNNER_REQUIRE_SANDBOX = False
+    (warning,) = check_sandbox()
+    assert warning.id == "runner.W002"
+    assert "runner.W002" in [m.id for m in run_checks(tags=[Tags.security])]
+    settings.RUNNER_ALLOW_UNSANDBOXED = True
     (warning,) = check_sandbox()
     assert warning.id == "runner.W001"
-    assert "FALLBACK" in warning.msg
-    assert "runner.W001" in [m.id for m in run_checks(tags=[Tags.security])]
-    settings.RUNNER_REQUIRE_SANDBOX = True
-    assert [w.id for w in check_sandbox()] == ["runner.W002"]
+    assert "UNCONFINED" in warning.msg
 
 
 def test_trace_and_output_are_json_serializable_for_odd_text(client, url):

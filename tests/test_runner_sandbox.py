@@ -141,6 +141,7 @@ def test_each_sandbox_runs_as_its_own_unprivileged_uid_and_leaves_nothing():
 def test_fallback_runs_with_a_clean_environment_and_a_throwaway_directory(monkeypatch, settings):
     monkeypatch.setenv("RUNNER_TEST_SECRET", "hunter2")
     settings.RUNNER_BWRAP = ""
+    settings.RUNNER_ALLOW_UNSANDBOXED = True
     box = Sandbox().start()
     assert box.kind == "fallback"
     workdir = box.workdir

@@ -107,8 +107,10 @@ def test_page_cache_answers_before_session_auth_and_messages():
     middleware = settings.MIDDLEWARE
     page_cache = middleware.index("tutorials.middleware.PageCacheMiddleware")
     assert middleware[:page_cache] == [
+        "tutorials.requestlog.RequestLogMiddleware",  # logs and measures every request
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
+        "tutorials.scheduling.ScheduledPublishingMiddleware",  # a due lesson shows on a hit
     ]
     for later in (
         "django.contrib.sessions.middleware.SessionMiddleware",

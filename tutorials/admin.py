@@ -1,12 +1,18 @@
 """Admin for sections and lessons: edit, preview, publish."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
-from . import search
-from .models import SearchMiss, Section, Tutorial
+from . import revisions, search
+from .models import SearchMiss, Section, Tutorial, TutorialRevision
 
 
 @admin.register(Section)
@@ -35,7 +41,10 @@ class TutorialAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     actions = ["publish", "unpublish", "rebuild_search_index"]
     fieldsets = [
-        (None, {"fields": ["section", "title", "slug", "order", "summary", "published"]}),
+        (
+            None,
+            {"fields": ["section", "title", "slug", "order", "summary", "published", "publish_at"]},
+        ),
         ("Body", {"fields": ["body_markdown", "references"]}),
         ("Preview", {"fields": ["preview"]}),
         (
@@ -44,8 +53,93 @@ class TutorialAdmin(admin.ModelAdmin):
         ),
     ]
 
+    change_form_template = "admin/tutorials/tutorial/change_form.html"
+
     class Media:
         css = {"all": ["css/pygments.css"]}  # highlights the code in the rendered preview
+
+    def save_model(self, request, obj, form, change):
+        with revisions.attributed_to(TutorialRevision.ADMIN, request.user.get_username()):
+            super().save_model(request, obj, form, change)
+
+    # Revisions: a list, a diff between any two, and a restore (a save like any other).
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/revisions/", view(self.revisions_view), name="tutorial_revisions"
+            ),
+            path(
+                "<int:object_id>/revisions/diff/",
+                view(self.revision_diff_view),
+                name="tutorial_revision_diff",
+            ),
+            path(
+                "<int:object_id>/revisions/<int:number>/restore/",
+                view(require_POST(self.revision_restore_view)),
+                name="tutorial_revision_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _tutorial_for(self, request, object_id: int, change: bool = False) -> Tutorial:
+        tutorial = get_object_or_404(Tutorial.objects.select_related("section"), pk=object_id)
+        allowed = (self.has_change_permission if change else self.has_view_permission)(
+            request, tutorial
+        )
+        if not allowed:
+            raise PermissionDenied
+        return tutorial
+
+    def _context(self, request, tutorial: Tutorial, title: str, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": tutorial,
+            "title": title,
+            "has_change_permission": self.has_change_permission(request, tutorial),
+            **extra,
+        }
+
+    def revisions_view(self, request, object_id: int):
+        tutorial = self._tutorial_for(request, object_id)
+        items = list(tutorial.revisions.all())
+        context = self._context(
+            request, tutorial, f"Revisions of “{tutorial.title}”", revisions=items
+        )
+        return TemplateResponse(request, "admin/tutorials/tutorial/revisions.html", context)
+
+    def revision_diff_view(self, request, object_id: int):
+        tutorial = self._tutorial_for(request, object_id)
+        try:
+            numbers = sorted({int(request.GET["a"]), int(request.GET["b"])})
+        except (KeyError, ValueError):
+            raise Http404("Choose two revisions to compare.") from None
+        found = {r.number: r for r in tutorial.revisions.filter(number__in=numbers)}
+        if len(found) != 2:
+            raise Http404("Choose two different revisions of this lesson.")
+        old, new = found[numbers[0]], found[numbers[1]]
+        context = self._context(
+            request,
+            tutorial,
+            f"Revision {old.number} → {new.number} of “{tutorial.title}”",
+            old=old,
+            new=new,
+            changes=revisions.diff(old, new),
+        )
+        return TemplateResponse(request, "admin/tutorials/tutorial/revision_diff.html", context)
+
+    def revision_restore_view(self, request, object_id: int, number: int):
+        tutorial = self._tutorial_for(request, object_id, change=True)
+        revision = get_object_or_404(TutorialRevision, tutorial=tutorial, number=number)
+        with transaction.atomic():
+            revisions.restore(revision, request.user.get_username())
+        self.message_user(
+            request, f"Restored revision {number}; it is saved as a new revision.", messages.SUCCESS
+        )
+        url = reverse("admin:tutorial_revisions", args=[tutorial.pk])
+        return HttpResponseRedirect(url)
 
     @admin.display(boolean=True, description="from file")
     def from_file(self, obj: Tutorial) -> bool:
@@ -80,7 +174,10 @@ class TutorialAdmin(admin.ModelAdmin):
             for tutorial in queryset.select_related("section"):
                 if tutorial.published != value:
                     tutorial.published = value
-                    tutorial.save()
+                    with revisions.attributed_to(
+                        TutorialRevision.ADMIN, request.user.get_username()
+                    ):
+                        tutorial.save()
                     changed += 1
         verb = "published" if value else "unpublished"
         self.message_user(request, f"{changed} lesson(s) {verb}.", messages.SUCCESS)

@@ -14,6 +14,7 @@ version in the database.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from collections.abc import Callable
@@ -24,13 +25,14 @@ from typing import Any
 import django
 import yaml
 from django.db import transaction
+from django.utils import timezone
 
-from . import markdown
-from .models import Section, Tutorial
+from . import githistory, markdown, pagecache, revisions, schemas
+from .models import Section, Tutorial, TutorialRevision
 
 SECTION_FILE = "_section.yml"
 SLUG_RE = re.compile(r"^[-a-z0-9_]+$")
-LESSON_KEYS = {"title", "slug", "order", "summary", "references", "published"}
+LESSON_KEYS = {"title", "slug", "order", "summary", "references", "published", "publish_at"}
 SECTION_KEYS = {"title", "slug", "order", "description"}
 _LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+\.md(?:#[^)\s>]*)?)>?")
 
@@ -71,6 +73,11 @@ class LessonFile:
     body: str
     body_line: int  # line number of the body's first line in the file
     hash: str
+    publish_at: datetime.datetime | None = None
+
+    def published_now(self) -> bool:
+        """Published, and its publish_at (if any) has come."""
+        return self.published and (self.publish_at is None or self.publish_at <= timezone.now())
 
 
 @dataclass
@@ -90,6 +97,7 @@ class SyncReport:
     unpublished: int = 0
     conflicts: list[str] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # admin edits kept as revisions by --force
 
     def summary(self) -> str:
         return (
@@ -161,6 +169,34 @@ def _check_keys(data: dict[str, Any], allowed: set[str]) -> None:
         raise _FileProblem(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
 
 
+def _publish_at(data: dict[str, Any]) -> datetime.datetime | None:
+    """``publish_at`` as an aware datetime (UTC when the file gives no offset)."""
+    value = data.get("publish_at")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise _FileProblem(
+                f"'publish_at' must be a date and time like 2026-12-01T09:00:00Z, not {value!r}"
+            ) from None
+    if type(value) is datetime.date:
+        value = datetime.datetime.combine(value, datetime.time())
+    if not isinstance(value, datetime.datetime):
+        raise _FileProblem("'publish_at' must be a date and time like 2026-12-01T09:00:00Z")
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def _check_schema(kind: str, data: dict[str, Any]) -> None:
+    """The file against the JSON Schema editors use (tutorials/schemas/)."""
+    found = schemas.problems(kind, data)
+    if found:
+        raise _FileProblem(found[0])
+
+
 def _references(data: dict[str, Any]) -> list[dict[str, str]]:
     refs = data.get("references") or []
     if not isinstance(refs, list):
@@ -182,7 +218,7 @@ def parse_section(folder: Path, content_dir: Path) -> SectionFile:
     text, data = _read_text(path)
     meta = _parse_yaml(text, 1)
     _check_keys(meta, SECTION_KEYS)
-    return SectionFile(
+    section = SectionFile(
         path=folder.relative_to(content_dir).as_posix(),
         title=_require_str(meta, "title"),
         slug=_require_slug(meta),
@@ -190,6 +226,9 @@ def parse_section(folder: Path, content_dir: Path) -> SectionFile:
         description=_require_str(meta, "description", required=False),
         hash=hashlib.sha256(data).hexdigest(),
     )
+    # After the checks above, whose messages are friendlier; catches what they miss.
+    _check_schema("section", meta)
+    return section
 
 
 def parse_lesson(path: Path, content_dir: Path) -> LessonFile:
@@ -207,8 +246,13 @@ def parse_lesson(path: Path, content_dir: Path) -> LessonFile:
     published = meta.get("published", True)
     if not isinstance(published, bool):
         raise _FileProblem("'published' must be true or false")
+    publish_at = _publish_at(meta)
+    if publish_at is not None and meta.get("published") is False:
+        raise _FileProblem(
+            "'publish_at' publishes the lesson at that time: drop 'published: false'"
+        )
     relative = path.relative_to(content_dir).as_posix()
-    return LessonFile(
+    lesson = LessonFile(
         path=relative,
         section_path=path.parent.relative_to(content_dir).as_posix(),
         title=_require_str(meta, "title"),
@@ -220,7 +264,10 @@ def parse_lesson(path: Path, content_dir: Path) -> LessonFile:
         body="".join(lines[end + 1 :]).strip("\n") + "\n",
         body_line=end + 2,
         hash=hashlib.sha256(data).hexdigest(),
+        publish_at=publish_at,
     )
+    _check_schema("lesson", meta)
+    return lesson
 
 
 def _with_path(path: str, problem: _FileProblem) -> ContentError:
@@ -370,8 +417,10 @@ def sync(
         lesson.path: _lesson_url(sections[lesson.section_path], lesson)
         for lesson in content.lessons
     }
+    changed_at = {} if dry_run else githistory.last_changed(content_dir)
     for lesson in content.lessons:
-        _sync_lesson(lesson, section_rows[lesson.section_path], urls, report, force, dry_run)
+        _sync_lesson(lesson, section_rows[lesson.section_path], urls, report, force, dry_run,
+                     changed_at.get(lesson.path))  # fmt: skip
 
     gone = Tutorial.objects.exclude(source_path="").exclude(source_path__in=content.seen_paths)
     for tutorial in gone.filter(published=True):
@@ -401,6 +450,7 @@ def _sync_lesson(
     report: SyncReport,
     force: bool,
     dry_run: bool,
+    changed_at: datetime.datetime | None = None,
 ) -> None:
     fingerprint = _fingerprint(lesson, urls)
     row = Tutorial.objects.filter(source_path=lesson.path).first()
@@ -410,6 +460,10 @@ def _sync_lesson(
     created = row is None
     if row is not None and row.source_hash == fingerprint and row.source_path == lesson.path:
         report.unchanged += 1
+        if changed_at and row.source_updated_at != changed_at and not dry_run:
+            # Same text, newer history (a fresh clone, a rebase): only the date shown moves.
+            Tutorial.objects.filter(pk=row.pk).update(source_updated_at=changed_at)
+            transaction.on_commit(pagecache.bump_content_version, robust=True)
         return
     if row is not None and row.edited_since_sync and not force:
         report.conflicts.append(
@@ -421,6 +475,13 @@ def _sync_lesson(
         report.created += created
         report.updated += not created
         return
+    if row is not None and row.edited_since_sync:  # and force: keep the admin's edit
+        revision = revisions.keep_before_overwrite(row, "overwritten by sync_content --force")
+        report.kept.append(
+            f"{lesson.path}: the admin's version is kept as revision {revision.number}"
+            if revision
+            else f"{lesson.path}: the admin's version could not be kept"
+        )
     row = row or Tutorial()
     row.section = section
     row.title = lesson.title
@@ -429,11 +490,13 @@ def _sync_lesson(
     row.summary = lesson.summary
     row.references = lesson.references
     row.body_markdown = lesson.body
-    row.published = lesson.published
+    row.published = lesson.published_now()
+    row.publish_at = lesson.publish_at
     row.source_path = lesson.path
     row.source_hash = fingerprint
+    row.source_updated_at = changed_at or timezone.now()
     row.synced_content_hash = row.content_hash()
-    with transaction.atomic():
+    with transaction.atomic(), revisions.attributed_to(TutorialRevision.FILE, "sync_content"):
         row.save(resolve_link=link_resolver(lesson.path, urls))
     if created:
         report.created += 1

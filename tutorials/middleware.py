@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 
-from . import pagecache, ratelimit
+from . import metrics, pagecache, ratelimit
 
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
@@ -104,9 +104,12 @@ class PageCacheMiddleware:
             # its 400 here, never a stored page.
             page = pagecache.lookup(request, version)
             if page is not None:
+                metrics.PAGE_CACHE_HITS.inc()
                 return pagecache.response_from(request, page)
         response = self.get_response(request)
         if getattr(response, "cacheable_page", False):
+            if version is not None and response.cacheable_page == pagecache.STORE:
+                metrics.PAGE_CACHE_MISSES.inc()
             response = pagecache.finish(request, response, version or pagecache.content_version())
         return response
 

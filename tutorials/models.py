@@ -65,6 +65,11 @@ class Tutorial(models.Model):
     body_markdown = models.TextField("body (Markdown)")
     references = models.JSONField(default=list, blank=True, help_text="[{title, url}, …]")
     published = models.BooleanField(default=True)
+    publish_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Publish automatically at this time (leave “published” unticked until then).",
+    )
 
     # Filled by save(): never edited by hand.
     body_html = models.TextField(editable=False, blank=True)
@@ -74,6 +79,12 @@ class Tutorial(models.Model):
     # Where the lesson came from, and what sync_content last wrote.
     source_path = models.CharField(max_length=500, blank=True, help_text="File in content/.")
     source_hash = models.CharField(max_length=64, blank=True, editable=False)
+    source_updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its file last changed: its last git commit, else when it was synced.",
+    )
     synced_content_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     # Written by the search index's post_save receiver (see tutorials/signals.py).
@@ -230,3 +241,48 @@ class SearchSection(models.Model):
 
     def __str__(self) -> str:
         return self.heading or "(introduction)"
+
+
+class TutorialRevision(models.Model):
+    """
+    One saved state of a lesson, from admin, a file or a restore
+    (``tutorials/revisions.py``). Revisions are never edited; restoring one saves
+    the lesson, which records a new revision.
+    """
+
+    ADMIN, FILE, RESTORE, SCHEDULE, OTHER = "admin", "file", "restore", "schedule", "other"
+    SOURCES = [
+        (ADMIN, "edited in admin"),
+        (FILE, "synced from its file"),
+        (RESTORE, "restored"),
+        (SCHEDULE, "published on schedule"),
+        (OTHER, "saved by code"),
+    ]
+
+    tutorial = models.ForeignKey(Tutorial, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="1 for the lesson's first revision.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    source = models.CharField(max_length=20, choices=SOURCES, default=OTHER)
+    author = models.CharField(max_length=150, blank=True, help_text="Who or what saved it.")
+    note = models.CharField(max_length=300, blank=True)
+    # The lesson as it was saved: what an author or admin edits.
+    section_slug = models.CharField(max_length=100)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    order = models.PositiveIntegerField(default=0)
+    summary = models.CharField(max_length=300, blank=True)
+    body_markdown = models.TextField()
+    references = models.JSONField(default=list, blank=True)
+    published = models.BooleanField(default=True)
+    publish_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tutorial", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tutorial", "number"], name="unique_revision_number_per_tutorial"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tutorial_id} revision {self.number}"

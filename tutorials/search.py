@@ -36,6 +36,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from . import metrics
 from .models import SearchMiss, Tutorial
 from .search_text import Highlighted, Query, build_entry, parse_query
 
@@ -180,6 +181,7 @@ class Results:
     matched: str = ""  # "all" (every word) or "any" (some of them); "" if nothing
 
 
+@metrics.observe_search
 def search(text: str, *, limit: int = RESULTS_PER_PAGE) -> Results:
     """The published lessons that best match ``text``, best first.
 

@@ -18,11 +18,12 @@ page cache (``tutorials/pagecache.py``) once committed, after the index update. 
 """
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.signals import request_finished
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import pagecache, ratelimit, search
+from . import pagecache, ratelimit, requestlog, revisions, search
 from .models import Section, Tutorial
 
 
@@ -59,6 +60,14 @@ def on_tutorial_saved_exercises(sender, instance, raw=False, **kwargs):
     store_exercises(instance)
 
 
+@receiver(post_save, sender=Tutorial, dispatch_uid="tutorials.signals.keep_revision")
+def keep_revision(sender, instance, raw=False, **kwargs):
+    """Keep every saved state of a lesson as a revision (``tutorials/revisions.py``),
+    in the same transaction as the save, so an edit and its revision commit together."""
+    if not raw:
+        revisions.record(instance)
+
+
 @receiver(post_delete, sender=Tutorial, dispatch_uid="tutorials.signals.on_tutorial_deleted")
 def on_tutorial_deleted(sender, instance, using=None, **kwargs):
     """Remove the deleted lesson's search entry once the delete is committed."""
@@ -92,3 +101,13 @@ def on_logged_in(sender, request, user, **kwargs):
     """A successful login forgets the address's earlier failures."""
     if request is not None:
         ratelimit.clear(request)
+
+
+@receiver(request_finished, dispatch_uid="tutorials.signals.on_request_finished")
+def on_request_finished(sender, **kwargs):
+    """Forget the request id (tutorials/requestlog.py) once the response is closed.
+
+    Not in the middleware's own exit: Django logs a 4xx or 5xx after the
+    middleware has returned, and that line must carry the id too.
+    """
+    requestlog.forget_request_id()

@@ -252,8 +252,10 @@ function init() {
         for (const button of document.querySelectorAll(".runner-run")) {
           button.disabled = true;
         }
+        // The server says why and how to fix it (e.g. install bubblewrap).
+        const reason = state.reason || "Running code is unavailable on this server right now.";
         for (const status of document.querySelectorAll(".runner-status")) {
-          status.textContent = "Running code is unavailable on this server right now.";
+          status.textContent = reason;
         }
       }
     });

@@ -91,7 +91,9 @@ def site_env(scratch: Path, port: int) -> dict[str, str]:
         "DJANGO_CACHE_DIR": str(scratch / "cache"),
         "DJANGO_CONTENT_DIR": str(scratch / "content"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_ACCESS_LOG": str(scratch / "access.log"),
+        # As in production: the site writes each request's access line (to the log
+        # file below), gunicorn's own access log stays off.
+        "GUNICORN_ACCESS_LOG": "",
     }
     env.pop("CACHE_URL", None)
     return env

@@ -1,6 +1,6 @@
 """
 The supervisor's side of an exercise's check phase (the sandbox's side is
-``harness_checks.py``): what the harness is sent, and the results the learner sees.
+``harness/checks.py``): what the harness is sent, and the results the learner sees.
 
 The harness reports only a pass/fail flag and an exception's type name per check;
 every message shown to the learner is worded here from the checks the server holds

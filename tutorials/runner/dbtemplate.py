@@ -27,7 +27,10 @@ SANDBOX_PATH = "/sandbox/db.sqlite3"
 def _name() -> str:
     from .sandbox import HARNESS
 
-    digest = hashlib.sha256(HARNESS.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for module in sorted(HARNESS.glob("*.py")):
+        digest.update(module.read_bytes())
+    digest = digest.hexdigest()[:16]
     return f"template-django{django.__version__}-{digest}.sqlite3"
 
 

@@ -1,10 +1,13 @@
 """
-The runner's limits, with their units.
+The runner's limits, with their units: the one place their defaults live.
 
 Each can be overridden by a Django setting of the same name prefixed with
-``RUNNER_`` (``RUNNER_WALL_TIMEOUT = 2``); ``current()`` reads them.
+``RUNNER_`` (``RUNNER_WALL_TIMEOUT = 2``); ``current()`` reads them. The
+settings module fills those settings from ``RUNNER_*`` environment variables
+with ``from_environment()``, so production needs no settings file of its own.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
 KIB = 1024
@@ -14,7 +17,8 @@ CODE_MAX_BYTES = 20 * KIB  # bytes of UTF-8 source accepted by the endpoint
 OUTPUT_MAX_BYTES = 64 * KIB  # bytes of stdout + stderr kept from one run
 WALL_TIMEOUT = 5.0  # seconds from sending the code to killing the sandbox
 CPU_SECONDS = 3  # seconds of CPU time (SIGXCPU, then SIGKILL one second later)
-MEMORY_BYTES = 768 * MIB  # bytes of address space (RLIMIT_AS)
+MEMORY_BYTES = 768 * MIB  # bytes of address space per process (RLIMIT_AS)
+RUN_MEMORY_BYTES = 512 * MIB  # bytes of memory for all of a run's processes together
 FILE_SIZE_BYTES = 4 * MIB  # bytes, largest file the code may write (RLIMIT_FSIZE)
 TMP_SIZE_BYTES = 16 * MIB  # bytes, size of the sandbox's private /tmp
 OPEN_FILES = 256  # file descriptors (RLIMIT_NOFILE)
@@ -24,6 +28,8 @@ TRACE_MAX_EVENTS = 200  # signal sends recorded per run
 TRACE_MAX_RECEIVERS = 30  # receivers recorded per send
 TRACE_REPR_CHARS = 200  # characters kept of each repr() in the trace
 CHANNEL_MAX_BYTES = 4 * MIB  # bytes read from the harness before giving up on it
+TRACE_MAX_BYTES = 128 * KIB  # bytes of JSON the trace of one run may take
+ANSWER_MAX_BYTES = 256 * KIB  # bytes of the whole JSON answer of one run
 
 MAX_CONCURRENCY = 2  # runs at once per host (about the number of cores)
 QUEUE_SIZE = 4  # runs waiting for a slot, per web worker
@@ -32,6 +38,18 @@ POOL_SIZE = 2  # warm sandboxes kept ready per web worker
 RATE_LIMIT = 30  # runs per client per RATE_WINDOW
 RATE_WINDOW = 60  # seconds
 RETRY_AFTER = 2  # seconds, sent with a 429
+MAX_PER_CLIENT = 1  # runs at once per client
+
+UID_BASE = 61000  # first uid used for sandboxes when the server runs as root
+UID_COUNT = 64  # uids available to all the server's processes together
+# None: the checkout's var/runner-locks (uids.lock_dir), so two checkouts on one
+# host never share slots, uid claims or the database template.
+LOCK_DIR = None
+ALLOW_UNSANDBOXED = False  # True runs learner code WITHOUT bubblewrap: an operator's explicit word
+CGROUPS = True  # a cgroup per run where the host allows it (docs/runner.md)
+CGROUP_ROOT = None  # None: under the server's own cgroup; else a delegated directory
+BWRAP = None  # None: bwrap from PATH; "" turns bubblewrap off
+PACKAGES = ("django", "asgiref", "sqlparse")  # bound read-only into the sandbox
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,7 @@ class Limits:
     wall_timeout: float = WALL_TIMEOUT
     cpu_seconds: int = CPU_SECONDS
     memory_bytes: int = MEMORY_BYTES
+    run_memory_bytes: int = RUN_MEMORY_BYTES
     file_size_bytes: int = FILE_SIZE_BYTES
     tmp_size_bytes: int = TMP_SIZE_BYTES
     open_files: int = OPEN_FILES
@@ -52,12 +71,18 @@ class Limits:
     trace_max_receivers: int = TRACE_MAX_RECEIVERS
     trace_repr_chars: int = TRACE_REPR_CHARS
     channel_max_bytes: int = CHANNEL_MAX_BYTES
+    trace_max_bytes: int = TRACE_MAX_BYTES
+    answer_max_bytes: int = ANSWER_MAX_BYTES
 
-    def harness_config(self) -> dict:
-        """The part of the limits the harness enforces itself."""
+    def harness_config(self, contained: bool = True) -> dict:
+        """
+        The part of the limits the harness enforces itself. Not ``contained`` in a
+        cgroup, the run is one process and its address space is the run's bound.
+        """
+        memory = self.memory_bytes if contained else min(self.memory_bytes, self.run_memory_bytes)
         return {
             "limits": {
-                "memory": self.memory_bytes,
+                "memory": memory,
                 "file_size": self.file_size_bytes,
                 "open_files": self.open_files,
                 "processes": self.processes,
@@ -94,3 +119,89 @@ def setting(name: str, default=None):
     if not settings.configured:
         return default
     return getattr(settings, f"RUNNER_{name}", default)
+
+
+# Every RUNNER_* tunable and its default, by name without the prefix.
+DEFAULTS: dict[str, object] = {
+    "CODE_MAX_BYTES": CODE_MAX_BYTES,
+    "OUTPUT_MAX_BYTES": OUTPUT_MAX_BYTES,
+    "WALL_TIMEOUT": WALL_TIMEOUT,
+    "CPU_SECONDS": CPU_SECONDS,
+    "MEMORY_BYTES": MEMORY_BYTES,
+    "FILE_SIZE_BYTES": FILE_SIZE_BYTES,
+    "TMP_SIZE_BYTES": TMP_SIZE_BYTES,
+    "OPEN_FILES": OPEN_FILES,
+    "PROCESSES": PROCESSES,
+    "STARTUP_TIMEOUT": STARTUP_TIMEOUT,
+    "TRACE_MAX_EVENTS": TRACE_MAX_EVENTS,
+    "TRACE_MAX_RECEIVERS": TRACE_MAX_RECEIVERS,
+    "TRACE_REPR_CHARS": TRACE_REPR_CHARS,
+    "CHANNEL_MAX_BYTES": CHANNEL_MAX_BYTES,
+    "MAX_CONCURRENCY": MAX_CONCURRENCY,
+    "QUEUE_SIZE": QUEUE_SIZE,
+    "QUEUE_TIMEOUT": QUEUE_TIMEOUT,
+    "POOL_SIZE": POOL_SIZE,
+    "RATE_LIMIT": RATE_LIMIT,
+    "RATE_WINDOW": RATE_WINDOW,
+    "RETRY_AFTER": RETRY_AFTER,
+    "MAX_PER_CLIENT": MAX_PER_CLIENT,
+    "UID_BASE": UID_BASE,
+    "UID_COUNT": UID_COUNT,
+    "LOCK_DIR": LOCK_DIR,
+    "ALLOW_UNSANDBOXED": ALLOW_UNSANDBOXED,
+    "CGROUPS": CGROUPS,
+    "CGROUP_ROOT": CGROUP_ROOT,
+    "RUN_MEMORY_BYTES": RUN_MEMORY_BYTES,
+    "TRACE_MAX_BYTES": TRACE_MAX_BYTES,
+    "ANSWER_MAX_BYTES": ANSWER_MAX_BYTES,
+    "BWRAP": BWRAP,
+    "PACKAGES": PACKAGES,
+}
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    raise ValueError("expected 1/0, true/false, yes/no or on/off")
+
+
+def _parse_list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+# How an environment value becomes the setting; numbers follow their default's type.
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "LOCK_DIR": str,
+    "ALLOW_UNSANDBOXED": _parse_bool,
+    "CGROUPS": _parse_bool,
+    "CGROUP_ROOT": str,
+    "BWRAP": str,
+    "PACKAGES": _parse_list,
+}
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, object]:
+    """
+    The ``RUNNER_*`` settings given in ``environ`` (e.g. ``os.environ``), parsed.
+
+    Only variables that are set (and not empty, except ``RUNNER_BWRAP``, where
+    empty means "no bubblewrap") are returned; the others keep the defaults
+    above. A value that does not parse raises ``ImproperlyConfigured`` naming it.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    found: dict[str, object] = {}
+    for name, default in DEFAULTS.items():
+        text = environ.get(f"RUNNER_{name}")
+        if text is None or (text.strip() == "" and name != "BWRAP"):
+            continue
+        parse = _PARSERS.get(name) or type(default)
+        try:
+            found[f"RUNNER_{name}"] = parse(text.strip())
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"RUNNER_{name}={text!r} is not valid ({error or 'expected a number'})."
+            ) from None
+    return found

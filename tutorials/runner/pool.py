@@ -21,11 +21,12 @@ import threading
 import time
 from collections import deque
 
+from .. import metrics
 from . import check_phase
 from . import limits as limits_module
 from .process import Sandbox
 from .result import STOP_ERROR, RunResult
-from .sandbox import availability
+from .sandbox import availability, refusal
 from .uids import lock_dir
 
 logger = logging.getLogger("tutorials.runner")
@@ -40,17 +41,14 @@ class Busy(Exception):
 
 
 class SandboxUnavailable(Exception):
-    """bwrap cannot run here and RUNNER_REQUIRE_SANDBOX forbids the fallback."""
+    """bwrap cannot run here and the operator has not allowed runs without it."""
 
 
 def require_sandbox() -> bool:
-    """RUNNER_REQUIRE_SANDBOX, which defaults to True when DEBUG is off."""
-    from django.conf import settings
+    """Whether runs need bubblewrap: always, unless RUNNER_ALLOW_UNSANDBOXED says otherwise."""
+    from .sandbox import allow_unsandboxed
 
-    if not settings.configured:
-        return False
-    value = getattr(settings, "RUNNER_REQUIRE_SANDBOX", None)
-    return (not settings.DEBUG) if value is None else bool(value)
+    return not allow_unsandboxed()
 
 
 class WarmPool:
@@ -73,6 +71,7 @@ class WarmPool:
         with self.condition:
             while self.ready:
                 sandbox = self.ready.popleft()
+                metrics.RUNNER_POOL_SIZE.dec()
                 self.condition.notify()
                 if sandbox.proc is not None and sandbox.proc.poll() is None:
                     return sandbox
@@ -99,6 +98,7 @@ class WarmPool:
                 self.starting -= 1
                 if ok and not self.closed:
                     self.ready.append(sandbox)
+                    metrics.RUNNER_POOL_SIZE.inc()
                     sandbox = None
             if sandbox is not None:
                 logger.warning("Code runner: a warm sandbox failed: %s", sandbox.startup_error)
@@ -109,6 +109,7 @@ class WarmPool:
         with self.condition:
             self.closed = True
             ready, self.ready = list(self.ready), deque()
+            metrics.RUNNER_POOL_SIZE.dec(len(ready))
             self.condition.notify_all()
         for sandbox in ready:
             sandbox.close()
@@ -160,6 +161,7 @@ class _Slots:
             if self.waiting >= queue_size:
                 raise Busy(retry_after)
             self.waiting += 1
+            metrics.RUNNER_QUEUE_DEPTH.inc()
         try:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -171,6 +173,7 @@ class _Slots:
         finally:
             with self.lock:
                 self.waiting -= 1
+                metrics.RUNNER_QUEUE_DEPTH.dec()
 
     def _try(self, count: int) -> int | None:
         directory = lock_dir()
@@ -201,7 +204,7 @@ def run(code: str, checks: list[dict] | None = None) -> RunResult:
     """
     status = availability()
     if not status.sandboxed and require_sandbox():
-        raise SandboxUnavailable(status.reason)
+        raise SandboxUnavailable(refusal())
     pool = get_pool()
     fd = slots.acquire()
     sandbox = None

@@ -2,9 +2,20 @@
 One sandboxed harness process: started ahead of its run, fed one piece of code,
 read until it reports (or a limit is hit), then killed with all it started.
 
-The harness sets its own rlimits before importing anything (``harness.py``);
-this side enforces the wall-clock timeout and the output cap, and turns the
+The harness sets its own rlimits before importing anything (``harness/``);
+this side puts the sandbox in a cgroup of its own (``cgroups.py``), enforces the
+wall-clock timeout, the memory bound of the run and the output cap, and turns the
 harness's messages and exit status into a ``RunResult``.
+
+The learner's code runs in the harness's process and can write to the channel
+too, so a message is a claim, never the truth: the exit status is the process's
+own, "done" does not end the run (the process's exit does), and output and trace
+are validated and capped here (``_OutputBudget``, ``TraceBuilder``,
+``RunResult.fit``) whatever arrives.
+
+An exercise's checks (``harness/checks.py``) travel on a pipe of their own, sent
+only once the harness says "checks_ready" after the learner's code is done; from
+then on only the check report counts (``_ChecksState``).
 """
 
 import contextlib
@@ -17,7 +28,7 @@ import subprocess
 import tempfile
 import time
 
-from . import check_phase, dbtemplate, seccomp
+from . import cgroups, check_phase, dbtemplate, seccomp
 from . import limits as limits_module
 from .result import (
     STOP_CPU,
@@ -34,17 +45,21 @@ from .sandbox import (
     FALLBACK_WARNING,
     SANDBOX_HARNESS,
     SANDBOX_PACKAGES,
+    allow_unsandboxed,
     availability,
     bwrap_command,
     environment,
     fallback_command,
     harness_argv,
     layout,
+    refusal,
     traversable_by_others,
 )
 from .uids import UidLease
 
 READ_SIZE = 65536  # bytes per read from a pipe
+POLL_SECONDS = 0.05  # between checks of the process and its cgroup
+ENDING_POLL_SECONDS = 0.002  # once the harness said "done", until it exits
 
 
 class Sandbox:
@@ -65,10 +80,16 @@ class Sandbox:
         self.ready = False
         self.startup_error = ""
         self.child_pid = 0  # the sandbox's init, when bwrap reports it
+        self.cgroup: cgroups.RunCgroup | None = None
+        self._killed_for_memory = False  # the kernel killed a process of the run
+        self._channel_bytes = 0
         self.cpu_seconds = 0.0
         self._channel_fd = -1
         self._info_fd = -1
-        self._checks_fd = -1  # write end of the exercise checks pipe (harness_checks.py)
+        self._status_fd = -1  # bwrap's JSON status: the exit code, unforgeable
+        self._status_buffer = b""
+        self.exit_code: int | None = None  # as bwrap reported it, before the teardown
+        self._checks_fd = -1  # write end of the exercise checks pipe (harness/checks.py)
         self._checks = _ChecksState(None)
         self._buffer = b""
         self._early: list[dict] = []
@@ -77,7 +98,11 @@ class Sandbox:
 
     def start(self) -> "Sandbox":
         """Spawn the sandbox; Django gets set up in it while the caller goes on."""
-        config = self.limits.harness_config()
+        if self.kind != "bwrap" and not allow_unsandboxed():
+            self.startup_error = refusal() or "running without bubblewrap is not allowed"
+            return self
+        self.cgroup = cgroups.RunCgroup.create(self.limits)
+        config = self.limits.harness_config(contained=self.cgroup is not None)
         if os.geteuid() == 0:
             self.lease = UidLease.acquire()
         read_fd, write_fd = os.pipe()
@@ -100,10 +125,15 @@ class Sandbox:
                 pass_fds.append(info_write)
             uid = self.lease.uid if self.lease else None
             info = info_write if info_write >= 0 else None
-            filter_fd = seccomp.filter_fd() if availability().seccomp else None
+            single = self.cgroup is None  # then one process bounds the run's memory
+            filter_fd = seccomp.filter_fd(single) if availability().seccomp else None
             if filter_fd is not None:
                 pass_fds.append(filter_fd)
-            cmd = bwrap_command(uid, self.limits, argv, info, extra, filter_fd)
+            self._status_fd, status_write = os.pipe()
+            pass_fds.append(status_write)
+            cmd = bwrap_command(
+                uid, self.limits, argv, info, extra, filter_fd, status_fd=status_write
+            )
         else:
             config["paths"] = [layout().site_packages]
             config["db_template"] = template
@@ -113,6 +143,7 @@ class Sandbox:
                 user = self.lease.uid
                 os.chown(self.workdir, user, user)
             cmd = fallback_command(config)
+        cmd = cgroups.join_command(self.cgroup, cmd)
         try:
             self.proc = subprocess.Popen(
                 cmd,
@@ -214,23 +245,30 @@ class Sandbox:
             if checks:
                 result.checks = _ChecksState(checks).outcome(result)
             return result
-        trace = TraceBuilder(self.limits.trace_max_events, self.limits.trace_max_receivers)
         self._checks = _ChecksState(checks)
         if not checks:
             self._close_checks_pipe()  # the harness sees EOF: no check phase
+        trace = TraceBuilder(
+            self.limits.trace_max_events,
+            self.limits.trace_max_receivers,
+            self.limits.trace_repr_chars,
+            self.limits.trace_max_bytes,
+        )
         start = time.monotonic()
-        reported = False
         try:
-            reported = self._exchange(code.encode("utf-8", "replace"), start, result, trace)
+            self._exchange(code.encode("utf-8", "replace"), start, result, trace)
         finally:
             result.duration_ms = (time.monotonic() - start) * 1000
-            if close or not reported:
+            if self.cgroup is not None:
+                result.memory_peak_bytes = self.cgroup.memory_peak()
+            if close or not self._exited():
                 self.close()
-                self._interpret_exit(result)
+            self._interpret_exit(result)
         result.trace = trace.build()
         result.trace_truncated = result.trace_truncated or trace.truncated
         if checks:
             result.checks = self._checks.outcome(result)
+        result.fit(self.limits.answer_max_bytes)
         return result
 
     def _close_checks_pipe(self) -> None:
@@ -255,70 +293,99 @@ class Sandbox:
             os.set_blocking(self._checks_fd, False)
             selector.register(self._checks_fd, selectors.EVENT_WRITE, "checks")
 
-    def _exchange(self, payload: bytes, start: float, result: RunResult, trace) -> bool:
-        """Feed the code, collect output and trace; True if the harness reported."""
+    def _exchange(self, payload: bytes, start: float, result: RunResult, trace) -> None:
+        """
+        Feed the code, collect output and trace until the harness process exits
+        or a limit stops it (then ``result.stopped`` says which).
+        """
         deadline = start + self.limits.wall_timeout
         output = _OutputBudget(result, self.limits.output_max_bytes)
-        channel_bytes = 0
         stdin = self.proc.stdin
         os.set_blocking(stdin.fileno(), False)
         unsent = memoryview(payload)
         messages, self._early = self._early, []
-        reported = False
+        self._channel_bytes = 0
+        ending = False
         with selectors.DefaultSelector() as selector:
             selector.register(self._channel_fd, selectors.EVENT_READ, "channel")
             selector.register(self.proc.stdout, selectors.EVENT_READ, "stdout")
             selector.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
             selector.register(stdin, selectors.EVENT_WRITE, "stdin")
+            if self._status_fd >= 0:
+                os.set_blocking(self._status_fd, False)
+                selector.register(self._status_fd, selectors.EVENT_READ, "status")
             while True:
                 for message in messages:
-                    reported = self._handle(message, result, trace, output) or reported
-                    if self._checks.should_start(message):
+                    ending = self._handle(message, result, trace, output) or ending
+                    if self._checks.should_start(message, code_sent=not unsent):
                         self._start_checks(selector, output)
                 messages = []
-                if reported or output.full:
+                if output.full:
+                    return
+                if self.cgroup is not None and self.cgroup.oom_kills():
+                    result.stopped = STOP_MEMORY
+                    return
+                self._wait(0)
+                if self._exited():
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     result.stopped = STOP_WALL
-                    break
-                events = selector.select(min(remaining, 0.25))
-                if not events:
-                    self._wait(0)
-                    if self.proc.returncode is not None:
-                        break
-                for key, _ in events:
+                    return
+                poll = ENDING_POLL_SECONDS if ending else POLL_SECONDS
+                for key, _ in selector.select(min(remaining, poll)):
                     if key.data == "stdin":
                         unsent = self._feed(stdin, unsent, selector)
-                        continue
-                    if key.data == "checks":
+                    elif key.data == "checks":
                         if self._checks.feed(self._checks_fd):
                             selector.unregister(self._checks_fd)
                             self._close_checks_pipe()
-                        continue
-                    data = _read(key.fileobj)
-                    if data is None:
-                        continue
-                    if not data:
-                        selector.unregister(key.fileobj)
-                        if key.data == "channel":
-                            self._wait(0.5)  # the harness is gone: how did it end?
-                            if self.proc.returncode is not None:
-                                return False
-                    elif key.data == "channel":
-                        channel_bytes += len(data)
-                        if channel_bytes > self.limits.channel_max_bytes:
-                            output.overflow()
-                        messages.extend(self._messages(data))
+                    elif key.data == "status":
+                        self._read_status(selector)
                     else:
-                        output.add(key.data, data)
-        if reported and not output.full and not self._checks.started:
-            # Bytes written straight to fds 1 and 2 just before the end.
-            for name, stream in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
-                data = _read(stream)
-                if data:
-                    output.add(name, data)
-        return reported and not output.full
+                        self._receive(key, selector, messages, output)
+            # The process is gone: what it wrote just before the end.
+            for key in list(selector.get_map().values()):
+                if key.data not in ("stdin", "status", "checks"):
+                    for _ in range(64):
+                        if not self._receive(key, selector, messages, output):
+                            break
+            for message in messages:
+                self._handle(message, result, trace, output)
+
+    def _exited(self) -> bool:
+        return self.proc.returncode is not None or self.exit_code is not None
+
+    def _read_status(self, selector) -> None:
+        """bwrap's status lines; the last one carries the exit code of the harness."""
+        data = _read(self._status_fd)
+        if not data:
+            if data is not None:
+                selector.unregister(self._status_fd)
+            return
+        self._status_buffer = (self._status_buffer + data)[-4096:]
+        *lines, self._status_buffer = self._status_buffer.split(b"\n")
+        for line in lines:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                code = json.loads(line).get("exit-code")
+                if isinstance(code, int):
+                    self.exit_code = code
+
+    def _receive(self, key, selector, messages: list, output) -> bool:
+        """Read once from a channel or output pipe; False when nothing more is there."""
+        data = _read(key.fileobj)
+        if not data:
+            if data is not None:
+                selector.unregister(key.fileobj)
+            return False
+        if key.data == "channel":
+            self._channel_bytes += len(data)
+            if self._channel_bytes > self.limits.channel_max_bytes:
+                output.overflow()
+            messages.extend(self._messages(data))
+        else:
+            output.add(key.data, data)
+        return True
 
     def _feed(self, stdin, unsent: memoryview, selector) -> memoryview:
         """Write what the pipe takes of the code; close stdin once it is all sent."""
@@ -334,7 +401,11 @@ class Sandbox:
         return unsent
 
     def _handle(self, message: dict, result: RunResult, trace, output) -> bool:
-        """Apply one harness message; True for the final report."""
+        """
+        Apply one channel message; True for "done", which only announces the end:
+        its claims may shorten what the run reports (output cut, memory), never
+        make a run look better (the exit status is the process's own).
+        """
         kind = message.get("t")
         if self._checks.started and kind != "done":
             # Whatever comes during the checks is theirs: only their report is kept.
@@ -342,29 +413,34 @@ class Sandbox:
             return False
         if kind == "out":
             stream = "stderr" if message.get("s") == "stderr" else "stdout"
-            output.add(stream, str(message.get("d", "")).encode("utf-8", "replace"))
-        elif kind in ("sig", "rcv"):
+            text = message.get("d")
+            if isinstance(text, str):
+                output.add(stream, text.encode("utf-8", "replace"))
+        elif kind in ("sig", "rcv", "end"):
             trace.add(message)
         elif kind == "done":
-            status = message.get("status")
-            result.exit_status = status if isinstance(status, int) else None
-            if message.get("stopped") in (STOP_OUTPUT, STOP_MEMORY):
+            if message.get("stopped") in (STOP_OUTPUT, STOP_MEMORY) and result.stopped is None:
                 result.stopped = message["stopped"]
                 result.truncated = result.truncated or result.stopped == STOP_OUTPUT
-            result.trace_truncated = bool(message.get("trace_dropped"))
+            result.trace_truncated = result.trace_truncated or bool(message.get("trace_dropped"))
             return True
         return False
 
     def _interpret_exit(self, result: RunResult) -> None:
-        """How a sandbox that did not report ended: a signal, CPU, or an error."""
-        code = self.proc.returncode if self.proc else None
-        if result.exit_status is None and code is not None:
+        """How the sandbox ended: its exit status, or a signal, CPU, memory, an error."""
+        code = self.exit_code
+        if code is None and self.proc is not None:
+            code = self.proc.returncode
+        stopped_by_us = result.stopped in (STOP_WALL, STOP_OUTPUT, STOP_MEMORY)
+        if code is not None and not stopped_by_us:
             if code >= 128 and code - 128 < signal.NSIG:
                 result.signal = signal.Signals(code - 128).name
             elif code < 0:
                 result.signal = signal.Signals(-code).name
             elif result.stopped is None:
                 result.exit_status = code
+        if result.stopped is None and self._out_of_memory():
+            result.stopped = STOP_MEMORY
         if result.stopped is None and result.signal:
             # The hard RLIMIT_CPU kills with SIGKILL. The tree's CPU time is not
             # always known (bwrap does not reap everything), but a SIGKILL that did
@@ -378,8 +454,14 @@ class Sandbox:
         if result.stopped is None and result.exit_status is None:
             result.stopped = STOP_ERROR
             result.error = "the sandbox ended without reporting a result"
-        if result.stopped in (STOP_WALL, STOP_OUTPUT, STOP_ERROR):
-            result.signal = None  # we killed it; the signal says nothing more
+        if result.stopped in (STOP_WALL, STOP_OUTPUT, STOP_ERROR, STOP_MEMORY):
+            result.signal = None  # killed by us or the kernel; the signal says nothing more
+
+    def _out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of the run for the run's memory bound."""
+        if self.cgroup is not None and self.cgroup.oom_kills():
+            self._killed_for_memory = True
+        return self._killed_for_memory
 
     # Ending
 
@@ -409,7 +491,10 @@ class Sandbox:
         The innermost processes die first so that each bwrap reaps its child and
         exits by itself; killing the outer bwrap first would orphan its children.
         """
+        self._out_of_memory()  # learnt before the cgroup goes
         if self.proc is not None and self.proc.returncode is None:
+            if self.cgroup is not None:
+                self.cgroup.kill(timeout=0.5)
             if self.lease is not None:
                 self.lease.sweep()
             elif self.child_pid:
@@ -424,13 +509,16 @@ class Sandbox:
             self.lease.sweep()
 
     def close(self) -> None:
-        """Kill the sandbox, reap it, give its uid back and delete its files."""
+        """Kill the sandbox, reap it, give its uid back and delete its files and cgroup."""
         self.kill()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         if self.proc is not None:
             for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 with contextlib.suppress(OSError):
                     stream.close()
-        for attribute in ("_channel_fd", "_info_fd", "_checks_fd"):
+        for attribute in ("_channel_fd", "_info_fd", "_status_fd", "_checks_fd"):
             fd = getattr(self, attribute)
             if fd >= 0:
                 os.close(fd)
@@ -456,7 +544,16 @@ class Sandbox:
 
 
 class _ChecksState:
-    """Where one run is in its check phase, and what the harness reported."""
+    """
+    Where one run is in its check phase, and what the harness reported.
+
+    The learner's code shares the harness's process and can write to its channel,
+    so the report is taken only when it can have come from the check phase: after
+    a "checks_ready" that arrived once all the code was sent, after the checks were
+    all written (the harness reads them to the end before running any), carrying
+    the nonce that came with them; the first such report counts. The messages the
+    learner reads are worded by ``check_phase`` from the checks the server holds.
+    """
 
     def __init__(self, checks: list[dict] | None):
         self.checks = checks or []
@@ -464,10 +561,14 @@ class _ChecksState:
         payload = check_phase.encode(self.checks, self.nonce) if checks else b""
         self.unsent = memoryview(payload)
         self.started = False
+        self.sent = False
         self.reported: object = None
 
-    def should_start(self, message: dict) -> bool:
-        return bool(self.checks) and not self.started and message.get("t") == "checks_ready"
+    def should_start(self, message: dict, code_sent: bool) -> bool:
+        """Whether ``message`` starts the check phase (the harness reads the
+        whole code before running it, so a real "checks_ready" follows it)."""
+        ready = message.get("t") == "checks_ready"
+        return ready and bool(self.checks) and not self.started and code_sent
 
     def feed(self, fd: int) -> bool:
         """Write what the pipe takes of the checks; True once all is sent (or refused)."""
@@ -477,11 +578,12 @@ class _ChecksState:
             return False
         except OSError:
             return True
-        return not self.unsent
+        self.sent = not self.unsent
+        return self.sent
 
     def receive(self, message: dict) -> None:
         ours = message.get("t") == "checks" and message.get("nonce") == self.nonce
-        if ours and self.reported is None:
+        if ours and self.sent and self.reported is None:
             self.reported = message.get("results")
 
     def outcome(self, result: RunResult) -> list:

@@ -1,7 +1,12 @@
 """
 What a run produced: ``RunResult`` and the assembly of the harness's messages into it.
+
+The messages come from a process that runs untrusted code, so ``TraceBuilder``
+accepts only well-formed events within its caps, and ``RunResult.fit`` keeps the
+whole JSON answer under its byte limit whatever the code printed or forged.
 """
 
+import json
 from dataclasses import dataclass, field
 
 # Why a run was stopped before it finished on its own.
@@ -30,9 +35,19 @@ class OutputChunk:
     text: str
 
 
+# What a trace event records (CONTRACTS.md §2).
+KIND_SEND = "send"  # a signal sent; receivers in the order they ran
+KIND_COMMIT = "commit"  # a transaction committed on the sample's database
+KIND_ON_COMMIT = "on_commit"  # an on_commit callback ran (one "receiver": the callback)
+KINDS = (KIND_SEND, KIND_COMMIT, KIND_ON_COMMIT)
+METHODS = ("send", "send_robust", "asend", "asend_robust", "commit", "on_commit")
+MAX_KWARGS = 20  # keyword arguments kept per send
+MAX_DEPTH = 50
+
+
 @dataclass
 class TraceEvent:
-    """One send of a signal and the receivers it reached, in call order."""
+    """One send of a signal (or a commit, or an on_commit callback) and what ran."""
 
     id: int
     parent: int | None
@@ -42,10 +57,14 @@ class TraceEvent:
     method: str
     sender: str
     kwargs: dict[str, str]
-    receivers: list[dict[str, str]] = field(default_factory=list)
+    receivers: list[dict] = field(default_factory=list)
+    kind: str = KIND_SEND
+    start_ms: float | None = None  # since the learner's code began
+    duration_ms: float | None = None
+    registered_in: int | None = None  # on_commit: the send during which it was registered
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "id": self.id,
             "parent": self.parent,
             "depth": self.depth,
@@ -55,7 +74,13 @@ class TraceEvent:
             "sender": self.sender,
             "kwargs": dict(self.kwargs),
             "receivers": [dict(r) for r in self.receivers],
+            "kind": self.kind,
+            "start_ms": self.start_ms,
+            "duration_ms": self.duration_ms,
         }
+        if self.kind == KIND_ON_COMMIT:
+            data["registered_in"] = self.registered_in
+        return data
 
 
 @dataclass
@@ -79,6 +104,7 @@ class RunResult:
     trace_truncated: bool = False
     error: str | None = None
     warm: bool = False  # whether a pre-started sandbox served the run
+    memory_peak_bytes: int | None = None  # all the run's processes together (cgroup)
     # An exercise's checks (check_phase.CheckResult), None when the run had none.
     checks: list | None = None
 
@@ -118,57 +144,157 @@ class RunResult:
             **({"checks": [c.to_dict() for c in self.checks]} if self.checks is not None else {}),
         }
 
+    def fit(self, max_bytes: int) -> None:
+        """
+        Cut the trace, then the output, until ``to_dict()`` is at most ``max_bytes``
+        of JSON (escaped as the endpoint sends it), marking what was cut.
+        """
+        size = _json_size(self.to_dict())
+        if size <= max_bytes:
+            return
+        while self.trace and size > max_bytes:
+            # Drop from the end, about as many events as the excess needs.
+            sizes = [_json_size(event.to_dict()) + 1 for event in self.trace]
+            excess, keep = size - max_bytes, len(sizes)
+            while keep and excess > 0:
+                keep -= 1
+                excess -= sizes[keep]
+            del self.trace[keep:]
+            self.trace_truncated = True
+            size = _json_size(self.to_dict())
+        while self.output and size > max_bytes:
+            self.truncated = True
+            last = self.output[-1]
+            excess = size - max_bytes
+            # A character takes at most 12 bytes of escaped JSON (a surrogate pair).
+            cut = max(len(last.text) - max(excess // 12, 1), 0)
+            if cut == 0:
+                self.output.pop()
+            else:
+                last.text = last.text[:cut]
+            size = _json_size(self.to_dict())
+
+
+def _json_size(value) -> int:
+    return len(json.dumps(value).encode())
+
+
+def _text(value, limit: int) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _milliseconds(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not 0 <= value < 10**7:  # NaN, negative or absurd
+        return None
+    return round(float(value), 3)
+
 
 class TraceBuilder:
-    """Turns the harness's "sig" and "rcv" messages into ``TraceEvent`` objects."""
+    """
+    Turns the harness's "sig", "rcv" and "end" messages into ``TraceEvent`` objects.
 
-    def __init__(self, max_events: int, max_receivers: int):
+    Whatever the messages say, ids only grow, a parent is an earlier event, every
+    text is cut at ``repr_limit`` characters and the whole trace stays within
+    ``max_events`` events and ``max_bytes`` bytes of JSON.
+    """
+
+    def __init__(
+        self,
+        max_events: int,
+        max_receivers: int,
+        repr_limit: int = 200,
+        max_bytes: int = 128 * 1024,
+    ):
         self.max_events = max_events
         self.max_receivers = max_receivers
+        self.repr_limit = repr_limit
+        self.max_bytes = max_bytes
         self.events: dict[int, TraceEvent] = {}
+        self.last_id = 0
+        self.bytes = 0
         self.truncated = False
 
     def add(self, message: dict) -> None:
         try:
-            if message["t"] == "sig":
+            kind = message["t"]
+            if kind == "sig":
                 self._add_event(message)
-            else:
+            elif kind == "rcv":
                 self._add_receiver(message)
-        except (KeyError, TypeError, ValueError, AttributeError):
+            elif kind == "end":
+                event = self.events.get(int(message["id"]))
+                if event is not None:
+                    event.duration_ms = _milliseconds(message.get("ms"))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             # Messages come from a process running untrusted code: ignore
             # malformed ones rather than fail the run.
             pass
+
+    def _charge(self, value) -> bool:
+        """Count ``value``'s JSON against the byte budget; False if it does not fit."""
+        size = _json_size(value) + 1
+        if self.bytes + size > self.max_bytes:
+            self.truncated = True
+            return False
+        self.bytes += size
+        return True
 
     def _add_event(self, message: dict) -> None:
         if len(self.events) >= self.max_events:
             self.truncated = True
             return
         event_id = int(message["id"])
+        if event_id <= self.last_id:
+            return
         parent = message.get("parent")
         parent = int(parent) if parent is not None else None
-        depth = self.events[parent].depth + 1 if parent in self.events else 0
+        if parent is not None and parent not in self.events:
+            return
+        kind = message.get("kind", KIND_SEND)
+        if kind not in KINDS:
+            return
+        registered = message.get("registered_in")
+        registered = int(registered) if registered is not None else None
+        if registered is not None and registered not in self.events:
+            registered = None
+        method = str(message.get("method", "send"))
         kwargs = message.get("kwargs") or {}
-        self.events[event_id] = TraceEvent(
+        limit = self.repr_limit
+        event = TraceEvent(
             id=event_id,
             parent=parent,
-            depth=min(depth, 50),
-            signal=str(message["signal"]),
-            path=str(message.get("path", "")),
-            method=str(message.get("method", "send")),
-            sender=str(message.get("sender", "")),
-            kwargs={str(k): str(v) for k, v in dict(kwargs).items()},
+            depth=min(self.events[parent].depth + 1, MAX_DEPTH) if parent is not None else 0,
+            signal=_text(message["signal"], limit),
+            path=_text(message.get("path", ""), limit),
+            method=method if method in METHODS else "send",
+            sender=_text(message.get("sender", ""), limit),
+            kwargs={
+                _text(k, limit): _text(v, limit) for k, v in list(dict(kwargs).items())[:MAX_KWARGS]
+            },
+            kind=kind,
+            start_ms=_milliseconds(message.get("at")),
+            registered_in=registered if kind == KIND_ON_COMMIT else None,
         )
+        if not self._charge(event.to_dict()):
+            return
+        self.last_id = event_id
+        self.events[event_id] = event
 
     def _add_receiver(self, message: dict) -> None:
         event = self.events.get(int(message["id"]))
         if event is None or len(event.receivers) >= self.max_receivers:
             return
-        entry = {"name": str(message["name"])}
+        entry = {"name": _text(message["name"], self.repr_limit)}
         if "error" in message:
-            entry["error"] = str(message["error"])
+            entry["error"] = _text(message["error"], self.repr_limit)
         else:
-            entry["result"] = str(message.get("result", ""))
-        event.receivers.append(entry)
+            entry["result"] = _text(message.get("result", ""), self.repr_limit)
+        entry["duration_ms"] = _milliseconds(message.get("ms"))
+        if self._charge(entry):
+            event.receivers.append(entry)
 
     def build(self) -> list[TraceEvent]:
         return [self.events[key] for key in sorted(self.events)]

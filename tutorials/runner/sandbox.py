@@ -19,10 +19,10 @@ decides which kind of sandbox this host can offer.
 
 ``fallback``
     a plain subprocess with rlimits (set by the harness), a clean environment,
-    a throwaway working directory and, where allowed, ``unshare --net``. Much
-    weaker: used only when bwrap cannot start, and then said loudly (logs,
-    ``manage.py check``, every run response) or refused when
-    ``RUNNER_REQUIRE_SANDBOX`` is set.
+    a throwaway working directory and, where allowed, ``unshare --net``. Not a
+    sandbox: used only when bwrap cannot start AND the operator said so in words
+    (``RUNNER_ALLOW_UNSANDBOXED=1``), and then said loudly (logs, ``manage.py
+    check``, every run response). Otherwise runs are refused (``refusal()``).
 """
 
 import functools
@@ -42,19 +42,22 @@ from .uids import UidLease
 logger = logging.getLogger("tutorials.runner")
 
 RUNNER_DIR = Path(__file__).resolve().parent
-HARNESS = RUNNER_DIR / "harness.py"
-# Modules the harness imports from its own directory (bound next to it).
-HARNESS_MODULES = ("harness_checks",)
+HARNESS = RUNNER_DIR / "harness"  # the package run inside the sandbox
 
 SANDBOX_PYTHON = "/python"
 SANDBOX_PACKAGES = "/site-packages"
 SANDBOX_HARNESS = "/sandbox"
 SANDBOX_UID = 1000  # the uid the code sees inside its user namespace
-DEFAULT_PACKAGES = ("django", "asgiref", "sqlparse")
+DEFAULT_PACKAGES = limits_module.PACKAGES
 
 FALLBACK_WARNING = (
     "This code ran WITHOUT the bubblewrap sandbox (fallback mode): it was limited "
     "by rlimits only and could see this machine's files."
+)
+
+INSTALL_HINT = (
+    "Install bubblewrap to run code here (Debian/Ubuntu: sudo apt-get install bubblewrap; "
+    "Fedora: sudo dnf install bubblewrap) and allow unprivileged user namespaces."
 )
 
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[2]); import harness; harness.main(sys.argv)"
@@ -98,12 +101,8 @@ class Layout:
         if os.path.exists(self.libpython):
             pairs.append((self.libpython, f"{lib}/{os.path.basename(self.libpython)}"))
         pairs += [(f"{self.site_packages}/{p}", f"{SANDBOX_PACKAGES}/{p}") for p in self.packages]
-        pairs.append((str(HARNESS), f"{SANDBOX_HARNESS}/harness.py"))
-        compiled = RUNNER_DIR / "__pycache__" / f"harness.{sys.implementation.cache_tag}.pyc"
-        if compiled.exists():
-            pairs.append((str(compiled), f"{SANDBOX_HARNESS}/__pycache__/{compiled.name}"))
-        for name in HARNESS_MODULES:
-            pairs.append((str(RUNNER_DIR / f"{name}.py"), f"{SANDBOX_HARNESS}/{name}.py"))
+        # The harness package, with its compiled files when there are any.
+        pairs.append((str(HARNESS), f"{SANDBOX_HARNESS}/harness"))
         return pairs
 
 
@@ -196,6 +195,7 @@ def bwrap_command(
     info_fd: int | None = None,
     extra_binds: list[tuple[str, str]] = (),
     seccomp_fd: int | None = None,
+    status_fd: int | None = None,
 ) -> list[str]:
     """
     The full command line of a bwrap sandbox running ``argv`` (which refers to
@@ -205,11 +205,16 @@ def bwrap_command(
     filesystem view and drops to ``uid`` before starting the confining one.
     Without it, bwrap writes the sandbox's init pid as JSON to ``info_fd``.
     ``extra_binds`` are more read-only (host path, sandbox path) pairs;
-    ``seccomp_fd`` holds the filter of ``seccomp.py``.
+    ``seccomp_fd`` holds the filter of ``seccomp.py``. The confining bwrap writes
+    its JSON status to ``status_fd``, ending with the sandboxed program's
+    ``{"exit-code": N}`` as soon as it exits (before the namespaces are torn down);
+    nothing inside the sandbox can write to that fd.
     """
     binds = layout().binds() + list(extra_binds)
+    status = ["--json-status-fd", str(status_fd)] if status_fd is not None else []
     if uid is None:
-        return _confining_bwrap(bwrap_path(), binds, limits, argv, info_fd, seccomp_fd)
+        cmd = _confining_bwrap(bwrap_path(), binds, limits, argv, info_fd, seccomp_fd)
+        return cmd[:1] + status + cmd[1:]
     staging = [bwrap_path(), "--unshare-pid", "--die-with-parent"]
     staging += _words(USR_VIEW) + _bind_args(binds)
     # The confining bwrap may mount its own /proc only where a fully visible proc
@@ -222,7 +227,9 @@ def bwrap_command(
     staging += ["--inh-caps=-all", "--bounding-set=-all", "--"]
     same_paths = [(dest, dest) for _, dest in binds]
     confining = _confining_bwrap("/usr/bin/bwrap", same_paths, limits, argv, None, seccomp_fd)
-    return staging + confining
+    # The status fd passes through the staging bwrap and setpriv (trusted) to the
+    # confining bwrap, which knows the harness's exit first.
+    return staging + confining[:1] + status + confining[1:]
 
 
 def fallback_command(config: dict) -> list[str]:
@@ -293,6 +300,30 @@ def _probe_bwrap(uid: int | None, with_seccomp: bool) -> str:
     return ""
 
 
+def allow_unsandboxed() -> bool:
+    """
+    RUNNER_ALLOW_UNSANDBOXED (setting, or the environment when there are no
+    settings): the operator's explicit consent to run code without bubblewrap.
+    Never implied by DEBUG.
+    """
+    from django.conf import settings
+
+    if settings.configured:
+        return bool(getattr(settings, "RUNNER_ALLOW_UNSANDBOXED", False))
+    return os.environ.get("RUNNER_ALLOW_UNSANDBOXED", "").strip().lower() in {"1", "true", "yes"}
+
+
+def refusal() -> str | None:
+    """Why runs are refused here (bubblewrap missing, not overridden), or None."""
+    state = availability()
+    if state.sandboxed or allow_unsandboxed():
+        return None
+    return (
+        "Running code is unavailable on this server: bubblewrap cannot start "
+        f"({state.reason}). {INSTALL_HINT}"
+    )
+
+
 _availability: dict[tuple, Availability] = {}
 
 
@@ -322,10 +353,10 @@ def availability() -> Availability:
                 lease.release()
         if reason:
             logger.error(
-                "Code runner: bubblewrap is unavailable (%s). Learner code will run in "
-                "the FALLBACK sandbox (rlimits only), which is not safe for untrusted "
-                "code; set RUNNER_REQUIRE_SANDBOX = True to refuse runs instead.",
+                "Code runner: bubblewrap is unavailable (%s). Runs are refused unless "
+                "RUNNER_ALLOW_UNSANDBOXED=1, which runs learner code unconfined. %s",
                 reason,
+                INSTALL_HINT,
             )
             _availability[key] = Availability("fallback", reason)
         else:

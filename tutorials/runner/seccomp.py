@@ -17,6 +17,7 @@ import struct
 LD_W_ABS = 0x20
 JEQ_K = 0x15
 JGE_K = 0x35
+JSET_K = 0x45
 RET_K = 0x06
 RET_ALLOW = 0x7FFF0000
 RET_ERRNO = 0x00050000
@@ -59,13 +60,30 @@ BLOCKED_X86_64 = {
 }
 CLONE3_X86_64 = 435  # ENOSYS: the C library falls back to clone()
 
+# Refused too when a run has no cgroup of its own: then a run is one process (and
+# its threads), bounded by its address space, and nothing holds memory outside it.
+SINGLE_PROCESS_X86_64 = {
+    "fork": 57,
+    "vfork": 58,
+    "memfd_create": 319,
+    "memfd_secret": 447,
+    "shmget": 29,
+}
+CLONE_X86_64 = 56
+CLONE_THREAD = 0x00010000
+ARG0_LOW = 16  # offsetof(struct seccomp_data, args[0]), little-endian low word
+
 
 def _instruction(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program() -> bytes | None:
-    """The filter as bwrap reads it (an array of sock_filter), or None if unsupported."""
+def program(single_process: bool = False) -> bytes | None:
+    """
+    The filter as bwrap reads it (an array of sock_filter), or None if unsupported.
+    ``single_process`` also refuses new processes (threads are fine) and memory
+    that lives outside the address space (memfd, System V shared memory).
+    """
     if platform.machine() != "x86_64":
         return None
     eperm = RET_ERRNO | errno.EPERM
@@ -79,15 +97,26 @@ def program() -> bytes | None:
         _instruction(JEQ_K, 0, 1, CLONE3_X86_64),
         _instruction(RET_K, 0, 0, RET_ERRNO | errno.ENOSYS),
     ]
-    for number in sorted(BLOCKED_X86_64.values()):
+    blocked = dict(BLOCKED_X86_64)
+    if single_process:
+        blocked.update(SINGLE_PROCESS_X86_64)
+    for number in sorted(blocked.values()):
         code += [_instruction(JEQ_K, 0, 1, number), _instruction(RET_K, 0, 0, eperm)]
+    if single_process:
+        # clone() is allowed for threads only.
+        code += [
+            _instruction(JEQ_K, 0, 3, CLONE_X86_64),
+            _instruction(LD_W_ABS, 0, 0, ARG0_LOW),
+            _instruction(JSET_K, 1, 0, CLONE_THREAD),
+            _instruction(RET_K, 0, 0, eperm),
+        ]
     code.append(_instruction(RET_K, 0, 0, RET_ALLOW))
     return b"".join(code)
 
 
-def filter_fd() -> int | None:
+def filter_fd(single_process: bool = False) -> int | None:
     """A readable fd holding the filter (the caller passes it on and closes it)."""
-    data = program()
+    data = program(single_process)
     if data is None:
         return None
     read_fd, write_fd = os.pipe()

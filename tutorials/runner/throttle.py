@@ -17,7 +17,7 @@ from ..clients import client_key
 from . import limits as limits_module
 from .pool import Busy
 
-MAX_PER_CLIENT = 1  # runs at once per client
+MAX_PER_CLIENT = limits_module.MAX_PER_CLIENT  # runs at once per client
 
 
 def client_id(request) -> str:

@@ -12,12 +12,14 @@ whatever a sandbox leaves behind dies with it.
 import fcntl
 import os
 import subprocess
-import tempfile
+from pathlib import Path
 
 from . import limits as limits_module
 
-UID_BASE = 61000  # first uid used for sandboxes; no account needs to exist
-UID_COUNT = 64  # uids available to all the server's processes together
+UID_BASE = limits_module.UID_BASE  # first uid used for sandboxes; no account needs to exist
+UID_COUNT = limits_module.UID_COUNT  # uids available to all the server's processes together
+# The checkout this code runs from: its var/ is the default home of the locks.
+CHECKOUT_DIR = Path(__file__).resolve().parents[2]
 
 
 class NoFreeUid(RuntimeError):
@@ -25,10 +27,12 @@ class NoFreeUid(RuntimeError):
 
 
 def lock_dir() -> str:
-    """Where the lock files live (``RUNNER_LOCK_DIR``), created 0700 if missing."""
-    path = limits_module.setting("LOCK_DIR") or os.path.join(
-        tempfile.gettempdir(), "tutorials-runner-locks"
-    )
+    """
+    Where the lock files live, created 0700 if missing: ``RUNNER_LOCK_DIR``, or
+    ``var/runner-locks`` in this checkout, so that two checkouts on one host never
+    share run slots, uid claims or the database template.
+    """
+    path = limits_module.setting("LOCK_DIR") or str(CHECKOUT_DIR / "var" / "runner-locks")
     os.makedirs(path, mode=0o700, exist_ok=True)
     return path
 

@@ -13,10 +13,10 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import exercises
+from .. import exercises, metrics
 from . import limits as limits_module
 from . import pool, throttle
-from .sandbox import FALLBACK_WARNING, availability
+from .sandbox import FALLBACK_WARNING, availability, refusal
 
 
 def _error(message: str, status: int, retry_after: int | None = None) -> JsonResponse:
@@ -54,14 +54,18 @@ def run(request: HttpRequest) -> JsonResponse:
     client = throttle.client_id(request)
     wait = throttle.rate_limit(client)
     if wait is not None:
+        metrics.record_refused_run()
         return _error("Too many runs; please wait a little.", 429, retry_after=wait)
     try:
         with throttle.client_slot(client):
             result = pool.run(code, checks=payload.get("checks"))
     except pool.Busy as busy:
+        metrics.record_refused_run()
         return _error("The code runner is busy; try again shortly.", 429, busy.retry_after)
-    except pool.SandboxUnavailable:
-        return _error("Running code is unavailable on this server right now.", 503)
+    except pool.SandboxUnavailable as unavailable:
+        metrics.record_refused_run()
+        return _error(str(unavailable), 503)
+    metrics.record_run(result)
     if "exercise" in payload:
         exercises.record(payload, result)
     return JsonResponse(result.to_dict())
@@ -80,6 +84,7 @@ def status(request: HttpRequest) -> JsonResponse:
         {
             "sandbox": state.kind,
             "available": not refused,
+            "reason": refusal() if refused else None,
             "warning": None if state.sandboxed else FALLBACK_WARNING,
             "limits": {
                 "code_max_bytes": limits.code_max_bytes,

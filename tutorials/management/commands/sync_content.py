@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tutorials import content
+from tutorials import content, metrics
 
 
 class Command(BaseCommand):
@@ -41,10 +41,23 @@ class Command(BaseCommand):
             dry_run=check,
             check_samples=content.check_lesson_samples if check else None,
         )
+        if not check:
+            metrics.record_sync(
+                {
+                    "created": report.created,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "unpublished": report.unpublished,
+                    "conflicts": len(report.conflicts),
+                    "failed": len({error.path for error in report.errors}),
+                }
+            )
         for error in report.errors:
             self.stderr.write(self.style.ERROR(str(error)))
         for conflict in report.conflicts:
             self.stderr.write(self.style.WARNING(f"conflict: {conflict}"))
+        for kept in report.kept:
+            self.stdout.write(self.style.WARNING(kept))
         if verbosity >= 1:
             prefix = "check: would be " if check else ""
             self.stdout.write(prefix + report.summary())

@@ -30,7 +30,7 @@ def store_existing_exercises(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tutorials', '0002_search'),
+        ('tutorials', '0005_source_updated_at'),
     ]
 
     operations = [

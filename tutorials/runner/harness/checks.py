@@ -1,5 +1,5 @@
 """
-The check phase of an exercise run, inside the sandbox (imported by ``harness.py``).
+The check phase of an exercise run, inside the sandbox (its hook is in ``main.py``).
 
 After the learner's code (and its atexit hooks) has finished, the harness says
 ``{"t": "checks_ready"}``; only then does the parent send the checks, as JSON on the
@@ -19,7 +19,7 @@ Nothing else of a check leaves this phase: no output, no traceback, no message t
 trace message that arrives after "checks_ready"). A run without checks has its pipe
 closed by the parent before the code is sent, so the phase ends at once.
 
-Like the harness, this module imports nothing from the site.
+Like the rest of the harness, this module imports nothing from the site.
 """
 
 import ast
