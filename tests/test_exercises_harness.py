@@ -108,3 +108,30 @@ def test_a_sandbox_that_fails_to_start_still_answers_every_check(monkeypatch):
     assert [(c.passed, c.message) for c in result.checks] == [
         (False, "Not run: The sandbox failed; the code may not have run.")
     ]
+
+
+def test_a_check_report_counts_only_after_the_checks_were_all_sent_with_their_nonce():
+    import os
+
+    from tutorials.runner.process import _ChecksState
+
+    state = _ChecksState(checks("assert True, 'check 1'"))
+    ready = {"t": "checks_ready"}
+    assert not state.should_start(ready, code_sent=False)  # the code is still arriving
+    assert state.should_start(ready, code_sent=True)
+    state.started = True
+    forged = {"t": "checks", "nonce": state.nonce, "results": [{"passed": True}]}
+    state.receive(forged)  # before the checks were sent: learner code, not the checks
+    assert state.reported is None
+    read_end, write_end = os.pipe()
+    try:
+        assert state.feed(write_end) and state.sent
+        assert os.read(read_end, 65536) == check_phase.encode(state.checks, state.nonce)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    state.receive({"t": "checks", "nonce": "guessed", "results": [{"passed": True}]})
+    assert state.reported is None
+    state.receive({"t": "checks", "nonce": state.nonce, "results": [{"passed": False}]})
+    state.receive(forged)  # a later report does not replace the first
+    assert state.reported == [{"passed": False}]
