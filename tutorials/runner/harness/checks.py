@@ -17,7 +17,8 @@ code before the checks arrived) is ignored by the parent.
 Nothing else of a check leaves this phase: no output, no traceback, no message text
 (the parent words the messages from the checks it holds, and ignores every output and
 trace message that arrives after "checks_ready"). A run without checks has its pipe
-closed by the parent before the code is sent, so the phase ends at once.
+closed by the parent before the code is sent; the harness then closes its end before
+the code runs (``wanted``), so that code sees the same fds as before exercises.
 
 Like the rest of the harness, this module imports nothing from the site.
 """
@@ -125,6 +126,23 @@ def prepare(config):
             return {"passed": False, "error": saved["type"](exc).__name__}
         return {"passed": True}
 
+    def wanted():
+        """
+        Whether checks may come (called once the code is read, before it runs): the
+        parent closes the pipe before sending the code of a run without checks, and
+        then the fd is closed here, so that such a run's code sees no extra fd.
+        """
+        try:
+            saved["set_blocking"](checks_fd, False)
+            if saved["read"](checks_fd, 1):
+                return True  # never sent this early; left for the phase to refuse
+        except saved["BlockingIOError"]:
+            return True
+        except saved["OSError"]:
+            return False
+        saved["close"](checks_fd)
+        return False
+
     def phase(namespace):
         try:
             saved["set_blocking"](checks_fd, False)
@@ -156,6 +174,7 @@ def prepare(config):
             results.append(entry)
         send({"t": "checks", "nonce": nonce, "results": results})
 
+    phase.wanted = wanted
     return phase
 
 

@@ -38,6 +38,8 @@ def main(argv: list[str]) -> None:
     # An exercise's check phase keeps its own tools, taken before any learner code.
     check_phase = checks.prepare(config)
     source = run.wait_for_code()
+    if check_phase is not None and not check_phase.wanted():
+        check_phase = None  # a run without checks: its pipe is closed already
     run.start_capture()
     status = run.run_learner_code(source)
     run.run_atexit_hooks()
