@@ -102,7 +102,8 @@ test-postgres: install-dev ## Database, search and cache tests against PostgreSQ
 	DATABASE_URL=$(PG_URL) CACHE_URL=$(REDIS_URL) $(PY) -m pytest -m "not browser" -p no:randomly \
 	  tests/test_models.py tests/test_content.py tests/test_views.py tests/test_search*.py \
 	  tests/test_pagecache.py tests/test_security.py \
-	  tests/test_content_sync.py tests/test_links.py
+	  tests/test_content_sync.py tests/test_links.py \
+	  tests/test_exercises_syntax.py tests/test_exercises_admin.py
 
 .PHONY: test-degraded
 # Port 9 (discard) is closed: the shared cache fails as it does in an outage.

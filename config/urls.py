@@ -22,6 +22,7 @@ urlpatterns = [
         RedirectView.as_view(url=lazy(static, str)("img/favicon.svg"), permanent=True),
     ),
     path("run/", include("tutorials.runner.urls")),
+    path("exercises/", include("tutorials.exercises.urls")),
     path("__livereload__/events", livereload.events, name="livereload-events"),  # DEBUG only
     path("", include("tutorials.urls")),
 ]

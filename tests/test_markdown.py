@@ -134,9 +134,12 @@ def test_page_and_sample_check_agree_on_every_lesson_in_content():
     for lesson in lessons:
         html = render(lesson.body).html
         samples = extract_samples(lesson.body)
-        assert html.count('class="runnable"') == len(samples), lesson.path
+        # A prediction question is a sample too, shown with its answer hidden.
+        predictions = html.count('class="prediction"')
+        assert html.count('class="runnable"') + predictions == len(samples), lesson.path
         with_output = [s for s in samples if s.expected_output is not None]
-        assert html.count('class="runnable-expected"') == len(with_output), lesson.path
+        shown = html.count('class="runnable-expected"') + predictions
+        assert shown == len(with_output), lesson.path
 
 
 # -- one link parser: the tree processor -----------------------------------------------------

@@ -232,3 +232,7 @@ class RedirectAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# Exercises' attempts and pass rates, listed beside the searches that found nothing.
+from .exercises import admin as exercises_admin  # noqa: E402, F401

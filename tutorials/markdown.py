@@ -38,7 +38,14 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from .fences import fences, runnable_blocks
+from .fences import (
+    ExerciseBlock,
+    exercise_blocks,
+    fences,
+    is_secret_info,
+    parse_prediction,
+    runnable_blocks,
+)
 
 WORDS_PER_MINUTE = 200  # a comfortable reading pace for technical prose
 
@@ -66,7 +73,7 @@ ALLOWED_ATTRIBUTES = {
     "img": {"src", "alt", "width", "height", "loading"},
     "th": {"align"},
     "td": {"align"},
-    "div": {"data-runnable"},
+    "div": {"data-runnable", "data-exercise", "data-prediction"},
     "ol": {"start"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
@@ -120,22 +127,111 @@ def _runnable_html(code: str, expected: str | None) -> str:
     return "".join(parts)
 
 
+def _hint_html(hint: str) -> str:
+    return markdown.markdown(
+        hint,
+        extensions=["fenced_code", "codehilite"],
+        extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
+    )
+
+
+def _exercise_html(block: ExerciseBlock) -> str:
+    """
+    A "write the code" exercise: its starter code and hint, readable without
+    JavaScript (the hint in a closed <details>); exercises.js adds the editor and
+    the Check button. The check and solution blocks are never part of the page.
+    """
+    usable = block.id is not None and not block.problems
+    attribute = f' data-exercise="{block.id}"' if usable else ""
+    parts = [
+        f'<div class="exercise"{attribute}>',
+        '<p class="exercise-label">Your code</p>',
+        '<div class="exercise-code">',
+        highlight(block.starter or "\n", PythonLexer(), _formatter()),
+        "</div>",
+    ]
+    if block.hint is not None:
+        parts += [
+            '<details class="exercise-hint"><summary>Show hint</summary>',
+            f'<div class="exercise-hint-body">{_hint_html(block.hint)}</div></details>',
+        ]
+    if usable:
+        parts.append(
+            '<p class="exercise-offline">Copy the code into a project to try it, or turn on '
+            "JavaScript to check it here.</p>"
+        )
+    else:
+        parts.append('<p class="exercise-broken">This exercise cannot be checked yet.</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _prediction_html(code: str, expected: str, predict: str, number: int) -> str:
+    """
+    A "predict the output" sample: the code, the question and the choices; the
+    expected output waits in a closed <details> (exercises.js asks first, then runs).
+    """
+    try:
+        prediction = parse_prediction(predict, number)
+    except ValueError:
+        return _runnable_html(code, expected)
+    parts = [
+        f'<div class="prediction" data-prediction="{prediction.id}">',
+        '<p class="exercise-label">Predict the output</p>',
+        '<div class="prediction-code">',
+        highlight(code, PythonLexer(), _formatter()),
+        "</div>",
+        f'<p class="prediction-question">{html.escape(prediction.question)}</p>',
+    ]
+    if prediction.choices:
+        parts.append('<ul class="prediction-choices">')
+        parts += [f"<li><code>{html.escape(c)}</code></li>" for c in prediction.choices]
+        parts.append("</ul>")
+    parts += [
+        '<details class="prediction-answer"><summary>Show the answer</summary>',
+        f"<pre><code>{html.escape(expected)}</code></pre></details>",
+        f'<p class="runnable-verified">Verified with Django {django.get_version()}</p>',
+        "</div>",
+    ]
+    return "".join(parts)
+
+
 class RunnableSamplePreprocessor(Preprocessor):
-    """Turn ```` ```python run ```` (+ an optional ```` ```output ```` block) into HTML.
+    """Turn ```` ```python run ```` (+ an optional ```` ```output ```` block) into HTML,
+    and exercises and prediction questions too.
 
     Runs before the standard fenced-code extension, which handles every other fence.
-    Which blocks are samples is decided by ``fences.runnable_blocks``, the parser the
-    runner's sample check uses too.
+    Which blocks are samples and exercises is decided by ``fences.py``, the parser the
+    runner's sample check and the exercise store use too. A check or solution fence
+    that belongs to no exercise is dropped, never shown.
     """
 
     def run(self, lines: list[str]) -> list[str]:
+        replacements: list[tuple[int, int, str]] = []
+        predictions = 0
+        for block in runnable_blocks(lines):
+            if block.predict is not None and block.expected_output is not None:
+                predictions += 1
+                html = _prediction_html(
+                    block.code, block.expected_output, block.predict, predictions
+                )
+            else:
+                html = _runnable_html(block.code, block.expected_output)
+            replacements.append((block.start, block.end, html))
+        for block in exercise_blocks(lines):
+            replacements.append((block.start, block.end, _exercise_html(block)))
+        claimed = [(start, end) for start, end, _ in replacements]
+        for fence in fences(lines):
+            stray = is_secret_info(fence.info) or fence.info.split()[:1] in (["hint"], ["predict"])
+            if stray and not any(start <= fence.start < end for start, end in claimed):
+                replacements.append((fence.start, fence.end, ""))
         out: list[str] = []
         pos = 0
-        for block in runnable_blocks(lines):
-            out += lines[pos : block.start]
-            html = _runnable_html(block.code, block.expected_output)
-            out += ["", self.md.htmlStash.store(html), ""]
-            pos = block.end
+        for start, end, html in sorted(replacements):
+            out += lines[pos:start]
+            if html:
+                out += ["", self.md.htmlStash.store(html), ""]
+            pos = end
         return out + lines[pos:]
 
 

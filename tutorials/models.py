@@ -356,6 +356,9 @@ class Redirect(models.Model):
         return redirect.section.get_absolute_url()
 
 
+from .exercises.models import Exercise  # noqa: E402, F401  (stored with its lesson)
+
+
 class SearchMiss(models.Model):
     """A search that found nothing, counted so authors see what learners looked for.
 

@@ -52,6 +52,18 @@ def on_tutorial_saved(sender, instance, raw=False, using=None, **kwargs):
     transaction.on_commit(pagecache.bump_content_version, using=using, robust=True)
 
 
+@receiver(post_save, sender=Tutorial, dispatch_uid="tutorials.signals.on_tutorial_saved_exercises")
+def on_tutorial_saved_exercises(sender, instance, raw=False, **kwargs):
+    """Store the saved lesson's exercises (their checks and solutions stay out of
+    the page's HTML: the run endpoint looks them up). In the save's transaction, so
+    a lesson and its checks never disagree."""
+    if raw:
+        return
+    from .exercises.store import store_exercises
+
+    store_exercises(instance)
+
+
 @receiver(post_save, sender=Tutorial, dispatch_uid="tutorials.signals.keep_revision")
 def keep_revision(sender, instance, raw=False, **kwargs):
     """Keep every saved state of a lesson as a revision (``tutorials/revisions.py``),

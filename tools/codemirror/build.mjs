@@ -56,9 +56,11 @@ await esbuild.build({
 // The lesson page's modules, in the order base.html and lesson.html loaded them.
 const LESSON_JS = [
   "site.js", "progress.js", "shortcuts.js", "search.js", "header-offset.js",
-  "copy.js", "toc.js", "runner.js",
+  "copy.js", "toc.js", "runner.js", "exercises.js",
 ];
-const LESSON_CSS = ["pygments.css", "site.css", "search.css", "runner.css", "trace-diagram.css"];
+const LESSON_CSS = [
+  "pygments.css", "site.css", "search.css", "runner.css", "trace-diagram.css", "exercises.css",
+];
 
 const js = await esbuild.build({
   stdin: {

@@ -35,9 +35,14 @@ def check_fences(lesson: LessonFile) -> list[ContentError]:
 
 
 def check_lesson_samples(lesson: LessonFile) -> list[ContentError]:
-    """Run a lesson's runnable samples and report each whose output differs."""
+    """Run a lesson's runnable samples and exercises; report each that is not as written."""
     from ..runner.samples import check_samples
 
     # Pad the body so the line numbers the runner reports are the file's own.
     text = "\n" * (lesson.body_line - 1) + lesson.body
-    return [ContentError(lesson.path, message) for message in check_samples(text)]
+    errors = [ContentError(lesson.path, message) for message in check_samples(text)]
+    # Exercises: solutions pass, starters fail, predictions hold (tutorials/exercises/).
+    from ..exercises.validate import check_text as check_exercises
+
+    errors += [ContentError(lesson.path, msg, line) for line, msg in check_exercises(text)]
+    return errors

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from .. import metrics
+from .. import exercises, metrics
 from . import limits, pool, throttle
 
 logger = logging.getLogger("tutorials.runner")
@@ -74,6 +74,8 @@ def execute(job: Job) -> Outcome:
             metrics.record_refused_run()
             return Outcome(503, {"error": str(unavailable) or UNAVAILABLE})
         metrics.record_run(result)
+        if "exercise" in job.payload:
+            exercises.record(job.payload, result)  # counts only: attempts and passes
         return Outcome(200, result.to_dict())
     finally:
         throttle.finished(job.client, job.admission)

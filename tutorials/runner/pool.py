@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable
 
 from .. import metrics
+from . import check_phase
 from . import limits as limits_module
 from .process import Sandbox
 from .result import STOP_ERROR, RunResult
@@ -218,10 +219,12 @@ class _Slots:
 slots = _Slots()
 
 
-def run(code: str) -> RunResult:
+def run(code: str, checks: list[dict] | None = None) -> RunResult:
     """
     Run ``code`` in a warm sandbox (or a cold one if none is ready) within the
-    host's concurrency limit. Raises ``Busy`` or ``SandboxUnavailable``.
+    host's concurrency limit, then an exercise's ``checks`` (``[{"name", "source"}]``,
+    looked up by the server, see ``tutorials.exercises.prepare``) if given.
+    Raises ``Busy`` or ``SandboxUnavailable``.
     """
     status = availability()
     if not status.sandboxed and require_sandbox():
@@ -234,12 +237,15 @@ def run(code: str) -> RunResult:
         warm = sandbox is not None
         if sandbox is None:
             sandbox = Sandbox(pool.limits, pool.kind).start()
-        result = sandbox.run(code, close=False)
+        result = sandbox.run(code, close=False, checks=checks)
         result.warm = warm
         return result
     except Exception as exc:
         logger.exception("Code runner: the run failed")
-        return RunResult(sandbox=status.kind, stopped=STOP_ERROR, error=str(exc))
+        result = RunResult(sandbox=status.kind, stopped=STOP_ERROR, error=str(exc))
+        if checks:
+            result.checks = check_phase.results(checks, None, "Not run: the sandbox failed.")
+        return result
     finally:
         # Killing what is left and sweeping the uid takes ~10 ms: do it after the
         # answer has gone out, still holding the slot.

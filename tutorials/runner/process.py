@@ -12,6 +12,10 @@ too, so a message is a claim, never the truth: the exit status is the process's
 own, "done" does not end the run (the process's exit does), and output and trace
 are validated and capped here (``_OutputBudget``, ``TraceBuilder``,
 ``RunResult.fit``) whatever arrives.
+
+An exercise's checks (``harness/checks.py``) travel on a pipe of their own, sent
+only once the harness says "checks_ready" after the learner's code is done; from
+then on only the check report counts (``_ChecksState``).
 """
 
 import contextlib
@@ -24,12 +28,13 @@ import subprocess
 import tempfile
 import time
 
-from . import cgroups, dbtemplate, seccomp
+from . import cgroups, check_phase, dbtemplate, seccomp
 from . import limits as limits_module
 from .result import (
     STOP_CPU,
     STOP_ERROR,
     STOP_MEMORY,
+    STOP_MESSAGES,
     STOP_OUTPUT,
     STOP_SIGNAL,
     STOP_WALL,
@@ -84,6 +89,8 @@ class Sandbox:
         self._status_fd = -1  # bwrap's JSON status: the exit code, unforgeable
         self._status_buffer = b""
         self.exit_code: int | None = None  # as bwrap reported it, before the teardown
+        self._checks_fd = -1  # write end of the exercise checks pipe (harness/checks.py)
+        self._checks = _ChecksState(None)
         self._buffer = b""
         self._early: list[dict] = []
 
@@ -101,6 +108,9 @@ class Sandbox:
         read_fd, write_fd = os.pipe()
         config["channel_fd"] = write_fd
         pass_fds = [write_fd]  # closed here once the child has them
+        checks_read, self._checks_fd = os.pipe()
+        config["checks_fd"] = checks_read
+        pass_fds.append(checks_read)
         info_write = -1
         env = {"PATH": "/usr/bin:/bin"}
         cwd = user = None
@@ -212,15 +222,14 @@ class Sandbox:
             self.child_pid = 0
         os.close(self._info_fd)
         self._info_fd = -1
-        self._status_fd = -1  # bwrap's JSON status: the exit code, unforgeable
-        self._status_buffer = b""
-        self.exit_code: int | None = None  # as bwrap reported it, before the teardown
 
     # Running
 
-    def run(self, code: str, close: bool = True) -> RunResult:
+    def run(self, code: str, close: bool = True, checks: list[dict] | None = None) -> RunResult:
         """
-        Send ``code`` to the harness and collect the result.
+        Send ``code`` to the harness and collect the result; then, with ``checks``
+        (an exercise's, ``[{"name", "source"}]``), run them after the code and put
+        their outcome in ``result.checks``.
 
         With ``close=False`` the caller must call ``close()`` (the pool does so in
         the background, after the answer has gone out). A sandbox that did not
@@ -233,7 +242,12 @@ class Sandbox:
             result.error = self.startup_error or "the sandbox did not start"
             result.stopped = STOP_ERROR
             self.close()
+            if checks:
+                result.checks = _ChecksState(checks).outcome(result)
             return result
+        self._checks = _ChecksState(checks)
+        if not checks:
+            self._close_checks_pipe()  # the harness sees EOF: no check phase
         trace = TraceBuilder(
             self.limits.trace_max_events,
             self.limits.trace_max_receivers,
@@ -252,8 +266,32 @@ class Sandbox:
             self._interpret_exit(result)
         result.trace = trace.build()
         result.trace_truncated = result.trace_truncated or trace.truncated
+        if checks:
+            result.checks = self._checks.outcome(result)
         result.fit(self.limits.answer_max_bytes)
         return result
+
+    def _close_checks_pipe(self) -> None:
+        if self._checks_fd >= 0:
+            os.close(self._checks_fd)
+            self._checks_fd = -1
+
+    def _start_checks(self, selector, output) -> None:
+        """
+        The learner's code is done: keep what it wrote to fds 1 and 2 until now,
+        stop listening to them (and, in ``_handle``, to output and trace messages),
+        and only then send the checks, so nothing the checks contain can reach the
+        answer.
+        """
+        for name, stream in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
+            while (data := _read(stream)) and not output.full:
+                output.add(name, data)
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(stream)
+        self._checks.started = True
+        if self._checks_fd >= 0:
+            os.set_blocking(self._checks_fd, False)
+            selector.register(self._checks_fd, selectors.EVENT_WRITE, "checks")
 
     def _exchange(self, payload: bytes, start: float, result: RunResult, trace) -> None:
         """
@@ -279,6 +317,8 @@ class Sandbox:
             while True:
                 for message in messages:
                     ending = self._handle(message, result, trace, output) or ending
+                    if self._checks.should_start(message, code_sent=not unsent):
+                        self._start_checks(selector, output)
                 messages = []
                 if output.full:
                     return
@@ -296,13 +336,17 @@ class Sandbox:
                 for key, _ in selector.select(min(remaining, poll)):
                     if key.data == "stdin":
                         unsent = self._feed(stdin, unsent, selector)
+                    elif key.data == "checks":
+                        if self._checks.feed(self._checks_fd):
+                            selector.unregister(self._checks_fd)
+                            self._close_checks_pipe()
                     elif key.data == "status":
                         self._read_status(selector)
                     else:
                         self._receive(key, selector, messages, output)
             # The process is gone: what it wrote just before the end.
             for key in list(selector.get_map().values()):
-                if key.data not in ("stdin", "status"):
+                if key.data not in ("stdin", "status", "checks"):
                     for _ in range(64):
                         if not self._receive(key, selector, messages, output):
                             break
@@ -363,6 +407,10 @@ class Sandbox:
         make a run look better (the exit status is the process's own).
         """
         kind = message.get("t")
+        if self._checks.started and kind != "done":
+            # Whatever comes during the checks is theirs: only their report is kept.
+            self._checks.receive(message)
+            return False
         if kind == "out":
             stream = "stderr" if message.get("s") == "stderr" else "stdout"
             text = message.get("d")
@@ -470,7 +518,7 @@ class Sandbox:
             for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 with contextlib.suppress(OSError):
                     stream.close()
-        for attribute in ("_channel_fd", "_info_fd", "_status_fd"):
+        for attribute in ("_channel_fd", "_info_fd", "_status_fd", "_checks_fd"):
             fd = getattr(self, attribute)
             if fd >= 0:
                 os.close(fd)
@@ -493,6 +541,59 @@ class Sandbox:
                 if isinstance(message, dict):
                     messages.append(message)
         return messages
+
+
+class _ChecksState:
+    """
+    Where one run is in its check phase, and what the harness reported.
+
+    The learner's code shares the harness's process and can write to its channel,
+    so the report is taken only when it can have come from the check phase: after
+    a "checks_ready" that arrived once all the code was sent, after the checks were
+    all written (the harness reads them to the end before running any), carrying
+    the nonce that came with them; the first such report counts. The messages the
+    learner reads are worded by ``check_phase`` from the checks the server holds.
+    """
+
+    def __init__(self, checks: list[dict] | None):
+        self.checks = checks or []
+        self.nonce = check_phase.new_nonce()
+        payload = check_phase.encode(self.checks, self.nonce) if checks else b""
+        self.unsent = memoryview(payload)
+        self.started = False
+        self.sent = False
+        self.reported: object = None
+
+    def should_start(self, message: dict, code_sent: bool) -> bool:
+        """Whether ``message`` starts the check phase (the harness reads the
+        whole code before running it, so a real "checks_ready" follows it)."""
+        ready = message.get("t") == "checks_ready"
+        return ready and bool(self.checks) and not self.started and code_sent
+
+    def feed(self, fd: int) -> bool:
+        """Write what the pipe takes of the checks; True once all is sent (or refused)."""
+        try:
+            self.unsent = self.unsent[os.write(fd, self.unsent) :]
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        self.sent = not self.unsent
+        return self.sent
+
+    def receive(self, message: dict) -> None:
+        ours = message.get("t") == "checks" and message.get("nonce") == self.nonce
+        if ours and self.sent and self.reported is None:
+            self.reported = message.get("results")
+
+    def outcome(self, result: RunResult) -> list:
+        not_run = None
+        if result.stopped:
+            not_run = f"Not run: {STOP_MESSAGES[result.stopped]}"
+        elif result.exit_status not in (0, None):
+            not_run = "Not run: your code raised an exception (see the output)."
+        reported = self.reported if self.started else None
+        return check_phase.results(self.checks, reported, not_run)
 
 
 class _OutputBudget:
@@ -529,6 +630,6 @@ def _read(fileobj) -> bytes | None:
         return b""
 
 
-def run_cold(code: str, limits=None) -> RunResult:
+def run_cold(code: str, limits=None, checks: list[dict] | None = None) -> RunResult:
     """Start a sandbox, run ``code`` in it and throw it away (no pool, no slots)."""
-    return Sandbox(limits).start().run(code)
+    return Sandbox(limits).start().run(code, checks=checks)

@@ -105,6 +105,8 @@ class RunResult:
     error: str | None = None
     warm: bool = False  # whether a pre-started sandbox served the run
     memory_peak_bytes: int | None = None  # all the run's processes together (cgroup)
+    # An exercise's checks (check_phase.CheckResult), None when the run had none.
+    checks: list | None = None
 
     @property
     def text(self) -> str:
@@ -139,6 +141,7 @@ class RunResult:
             "trace_truncated": self.trace_truncated,
             "error": self.error,
             "warm": self.warm,
+            **({"checks": [c.to_dict() for c in self.checks]} if self.checks is not None else {}),
         }
 
     def fit(self, max_bytes: int) -> None:

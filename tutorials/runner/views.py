@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from redis.exceptions import RedisError
 
-from .. import metrics
+from .. import exercises, metrics
 from ..clients import client_key
 from . import jobs, limits, pool, queues, throttle
 from .sandbox import FALLBACK_WARNING, availability, refusal
@@ -65,9 +65,17 @@ def _payload(request: HttpRequest) -> dict:
         raise BadRun(f"The code is larger than {current.code_max_bytes // 1024} KB.", 413)
     payload = {"code": code}
     if "exercise" in data:
+        # An exercise's checks come from the server, looked up by its id (never from
+        # the request: "checks" in the body is ignored), before the run is queued.
         if not isinstance(data["exercise"], str):
             raise BadRun('"exercise" must be a string.')
         payload["exercise"] = data["exercise"]
+        if "answer" in data:
+            payload["answer"] = data["answer"]
+        try:
+            payload = exercises.prepare(payload)
+        except exercises.ExerciseError as error:
+            raise BadRun(error.message, error.status) from None
     return payload
 
 

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from . import playground, rlimits, sample
+from . import checks, playground, rlimits, sample
 from .channel import CHANNEL_FD, Channel
 from .output import Output, Sink
 from .tracer import Tracer
@@ -35,12 +35,18 @@ def main(argv: list[str]) -> None:
         return
     run = Run(config)
     run.prepare()
+    # An exercise's check phase keeps its own tools, taken before any learner code.
+    check_phase = checks.prepare(config)
     source = run.wait_for_code()
+    if check_phase is not None and not check_phase.wanted():
+        check_phase = None  # a run without checks: its pipe is closed already
     run.start_capture()
     status = run.run_learner_code(source)
-    # Phases after the learner's code (an exercise's checks, say) go here: they
-    # run in ``run.namespace`` and report over ``run.channel``.
     run.run_atexit_hooks()
+    # Phases after the learner's code: an exercise's checks, in ``run.namespace``,
+    # after the atexit hooks so that no hook of the learner's runs after them.
+    if check_phase is not None and status == EXIT_OK and run.stopped is None:
+        check_phase(run.namespace)
     run.finish(status)
 
 
