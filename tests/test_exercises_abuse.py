@@ -11,9 +11,11 @@ import json
 import pytest
 
 from tests.factories import make_tutorial
-from tutorials.runner.testing import isolate, run_url
+from tutorials.runner.testing import finish, isolate, run_url
 
-pytestmark = pytest.mark.django_db
+# Queued runs finish in the runner's threads, which count attempts in the database:
+# committed rows, visible across connections.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 CHECK_MARKER = "CHECK-SECRET-7f3a"
 SOLUTION_MARKER = "SOLUTION-SECRET-91bc"
@@ -188,7 +190,8 @@ def url(settings):
 
 def check(client, url, code):
     payload = {"code": code, "exercise": "abuse/secret"}
-    return client.post(url, json.dumps(payload), content_type="application/json")
+    response = client.post(url, json.dumps(payload), content_type="application/json")
+    return finish(client, response)  # a queued run: follow its polls to the result
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))

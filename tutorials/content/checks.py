@@ -9,7 +9,7 @@ used by ``sync_content --check`` (and CI). Both parse fences with
 
 from __future__ import annotations
 
-from ..fences import fences, is_output_info, runnable_blocks
+from ..fences import fences, is_output_info, is_runnable_info
 from .errors import ContentError
 from .validate import LessonFile
 
@@ -22,16 +22,27 @@ def _file_line(lesson: LessonFile, index: int) -> int:
 def check_fences(lesson: LessonFile) -> list[ContentError]:
     """Static rules for fenced blocks: an ``output`` block belongs to a sample."""
     lines = lesson.body.splitlines()
-    owned = {block.end for block in runnable_blocks(lines) if block.expected_output is not None}
-    return [
-        ContentError(
-            lesson.path,
-            "an ```output block must follow a ```python run sample (blank lines only between)",
-            _file_line(lesson, fence.start),
+    found = list(fences(lines))
+    errors = []
+    for position, fence in enumerate(found):
+        if not is_output_info(fence.info):
+            continue
+        before = found[position - 1] if position else None
+        owned = (
+            before is not None
+            and is_runnable_info(before.info)
+            and all(not line.strip() for line in lines[before.end : fence.start])
         )
-        for fence in fences(lines)
-        if is_output_info(fence.info) and fence.end not in owned
-    ]
+        if not owned:
+            errors.append(
+                ContentError(
+                    lesson.path,
+                    "an ```output block must follow a ```python run sample "
+                    "(blank lines only between)",
+                    _file_line(lesson, fence.start),
+                )
+            )
+    return errors
 
 
 def check_lesson_samples(lesson: LessonFile) -> list[ContentError]:
