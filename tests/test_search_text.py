@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tutorials import markdown
-from tutorials.search_text import (
+from tutorials.search.text import (
     MATCH_END,
     MATCH_START,
     MAX_TERMS,

@@ -171,9 +171,9 @@ class SearchMiss(models.Model):
 
 
 class SearchDocument(models.Model):
-    """One published lesson in PostgreSQL's full-text index (``search_postgres.py``).
+    """One published lesson in PostgreSQL's full-text index (``tutorials/search/postgres.py``).
 
-    PostgreSQL only: on SQLite the FTS5 tables made in ``search_sqlite.py`` hold the
+    PostgreSQL only: on SQLite the FTS5 tables made in ``tutorials/search/sqlite.py`` hold the
     same entries. Written by ``tutorials.search``, never edited by hand.
     """
 

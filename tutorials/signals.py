@@ -2,7 +2,7 @@
 Receivers for the tutorials app, connected in ``TutorialsConfig.ready()``.
 
 Receivers only: the work they trigger lives in the module that owns it. Here the
-search index (``tutorials/search.py``) is kept current: saving a Tutorial rebuilds
+search index (``tutorials/search/``) is kept current: saving a Tutorial rebuilds
 that lesson's entry, deleting one removes it. The lesson "Under the hood"
 (/signals-in-practice/under-the-hood/) walks through this file.
 

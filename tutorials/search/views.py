@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from . import search
-from .pagecache import cacheable_page
+from .. import search
+from ..pagecache import cacheable_page
 
 MAX_QUERY_LENGTH = 200  # characters, as the search box's maxlength
 

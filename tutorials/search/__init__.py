@@ -8,8 +8,8 @@ One interface, whichever database is in use::
     rebuild()                     rebuild every entry from the Tutorial table
     search(text)                  the lessons that best match what a learner typed
 
-On SQLite (the default) the entries live in FTS5 tables (``search_sqlite.py``); on
-PostgreSQL in weighted tsvectors with GIN indexes (``search_postgres.py``). The
+On SQLite (the default) the entries live in FTS5 tables (``sqlite.py``); on
+PostgreSQL in weighted tsvectors with GIN indexes (``postgres.py``). The
 backend is chosen by ``connection.vendor``.
 
 Entries are kept current by the ``post_save`` and ``post_delete`` receivers in
@@ -36,8 +36,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import SearchMiss, Tutorial
-from .search_text import Highlighted, Query, build_entry, parse_query
+from ..models import SearchMiss, Tutorial
+from .text import Highlighted, Query, build_entry, parse_query
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +53,12 @@ __all__ = ["index_tutorial", "remove_tutorial", "rebuild", "search", "Hit", "Res
 def backend() -> ModuleType:
     """The module that stores and queries the index for the database in use."""
     if connection.vendor == "postgresql":
-        from . import search_postgres
+        from . import postgres
 
-        return search_postgres
-    from . import search_sqlite
+        return postgres
+    from . import sqlite
 
-    return search_sqlite
+    return sqlite
 
 
 # Keeping the index current ------------------------------------------------------
@@ -183,7 +183,7 @@ class Results:
 def search(text: str, *, limit: int = RESULTS_PER_PAGE) -> Results:
     """The published lessons that best match ``text``, best first.
 
-    Any text is accepted: words are taken from it (see ``search_text.parse_query``)
+    Any text is accepted: words are taken from it (see ``text.parse_query``)
     and nothing else, so the result is a list, possibly empty, never an error.
     """
     query = parse_query(text)

@@ -27,8 +27,8 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from .models import Tutorial
-from .search_text import MATCH_END, MATCH_START, Entry, Query, Term, best_part, normalize
+from ..models import Tutorial
+from .text import MATCH_END, MATCH_START, Entry, Query, Term, best_part, normalize
 
 DOCUMENTS = "tutorials_search_document"
 HEADINGS = "tutorials_search_heading"
@@ -168,7 +168,7 @@ def ranked(
 
 def details(query: Query, ids: list[int]) -> dict[int, dict[str, str]]:
     """For each lesson in ``ids``: its title with matches marked, and the section
-    with the most of the query's words (see ``search_text.best_part``)."""
+    with the most of the query's words (see ``text.best_part``)."""
     if not ids:
         return {}
     placeholders = ", ".join(["%s"] * len(ids))

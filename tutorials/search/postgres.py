@@ -11,7 +11,7 @@ PostgreSQL's parser would read ``<b>`` in a lesson's text (code, mostly) as an H
 tag and drop it; ``text()`` hands it the text with ``TAG_GUARD`` in place of "<",
 so ``<script>`` is indexed and shown as the words it is, as on SQLite.
 
-Queries are built from parsed terms only (``tutorials.search_text.parse_query``):
+Queries are built from parsed terms only (``tutorials.search.text.parse_query``):
 each term goes through ``websearch_to_tsquery`` (a phrase in double quotes), and
 the prefix term through ``to_tsquery`` with its words quoted as lexemes. Neither
 parser ever sees the raw text, so no input can be a tsquery syntax error.
@@ -33,8 +33,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Cast, Replace
 
-from .models import SearchDocument, SearchSection
-from .search_text import MATCH_END, MATCH_START, TAG_GUARD, Entry, Query, Term
+from ..models import SearchDocument, SearchSection
+from .text import MATCH_END, MATCH_START, TAG_GUARD, Entry, Query, Term
 
 CONFIG = "english"
 # SearchRank's weights for D, C, B, A: body (C) counts a tenth of a title word (A).
