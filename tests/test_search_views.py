@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from tests.factories import make_section, make_tutorial
 from tutorials import search
-from tutorials.search import views as search_views
 from tutorials.models import SearchMiss
+from tutorials.search import views as search_views
 
 pytestmark = pytest.mark.django_db
 
