@@ -12,7 +12,9 @@ was committed. ``robust=True`` means a failing index update is logged instead of
 failing the save that triggered it; ``manage.py rebuild_search_index`` repairs it.
 
 The same saves and deletes (of sections too) start a new content version of the
-page cache (``tutorials/pagecache.py``) once committed, after the index update. And
+page cache (``tutorials/pagecache.py``) once committed, after the index update; then
+the shared HTTP cache in front of the site, when there is one, fetches the saved
+lesson's pages again (``tutorials/proxycache.py``). And
 ``user_login_failed`` counts failed logins for the admin login throttle
 (``tutorials/ratelimit.py``), a signal Django sends for you.
 """
@@ -22,7 +24,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import pagecache, ratelimit, search
+from . import pagecache, proxycache, ratelimit, search
 from .models import Section, Tutorial
 
 
@@ -45,6 +47,12 @@ def on_tutorial_saved(sender, instance, raw=False, using=None, **kwargs):
     transaction.on_commit(update_search_entry, using=using, robust=True)
     # Then the cached pages: after the index, so a lesson shows when it was indexed.
     transaction.on_commit(pagecache.bump_content_version, using=using, robust=True)
+
+    def refresh_shared_cache():
+        proxycache.refresh_lesson(tutorial_id)
+
+    # Last, once the new pages render: the shared HTTP cache fetches them now.
+    transaction.on_commit(refresh_shared_cache, using=using, robust=True)
 
 
 @receiver(post_delete, sender=Tutorial, dispatch_uid="tutorials.signals.on_tutorial_deleted")
