@@ -106,8 +106,8 @@ def refresh(paths: Iterable[str]) -> threading.Thread | None:
 
     def fetch_all() -> None:
         for path in paths:
-            # Both encodings: the proxy keeps one copy per Accept-Encoding (Vary).
-            for encoding in ("gzip", ""):
+            # Both copies the proxy keeps: gzipped and not (deploy/nginx/cache.conf).
+            for encoding in ("gzip", "identity"):
                 request = urllib.request.Request(
                     base + path, headers={**headers, "Accept-Encoding": encoding}
                 )
