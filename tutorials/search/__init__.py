@@ -190,6 +190,9 @@ def search(text: str, *, limit: int = RESULTS_PER_PAGE) -> Results:
     if not query:
         return Results(query, [])
     store = backend()
+    if hasattr(store, "ranked_ids"):  # one statement does every tier (PostgreSQL)
+        ids, matched = store.ranked_ids(query, limit)
+        return Results(query, _hits(store, query, ids), matched)
     exact = store.exact_title(query)[:limit]
     ids, matched = list(exact), ""
     cap = getattr(store, "RANK_CAP", RANK_CAP)  # a backend may rank fewer
@@ -215,7 +218,8 @@ def _hits(store: ModuleType, query: Query, ids: list[int]) -> list[Hit]:
         .order_by()  # the order is the ranking's; the default ordering costs a join
         .values_list("pk", "title", "slug", "section__slug", "section__title")
     }
-    parts = store.details(query, [pk for pk in ids if pk in lessons])
+    details = getattr(store, "fast_details", store.details)
+    parts = details(query, [pk for pk in ids if pk in lessons])
     hits = []
     for pk in ids:
         if pk not in lessons:

@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Cast, Replace
 
-from ..models import SearchDocument, SearchSection
+from ..models import SearchDocument, SearchSection, Tutorial
 from .text import MATCH_END, MATCH_START, TAG_GUARD, Entry, Query, Term
 
 CONFIG = "english"
@@ -247,6 +247,130 @@ def _with_ellipses(snippet: str | None, body: str) -> str:
     if start < 0 or start + len(text) < len(body):
         snippet += "…"
     return snippet
+
+
+# The fast path: one statement for the ranking, one for the details ----------------
+#
+# The ORM expressions above cost ~4 ms of Python per search and the planner, given
+# a prefix query, sometimes walked the primary key instead of the GIN index. These
+# two statements are what search() runs: the match is a MATERIALIZED CTE on the GIN
+# index (tests/test_search_postgres_plans.py keeps the plan), and every tier of the
+# ranking (exact title, title/headings, anywhere) is one ORDER BY.
+
+DOCUMENT_TABLE = SearchDocument._meta.db_table
+SECTION_TABLE = SearchSection._meta.db_table
+TUTORIAL_TABLE = Tutorial._meta.db_table
+WEIGHTS_ARRAY = "'{" + ",".join(str(w) for w in WEIGHTS) + "}'::float4[]"
+
+
+def tsquery_text(query: Query, mode: str) -> str:
+    """``to_tsquery`` text for ``query``: words quoted as lexemes (they are letters,
+    digits and "_" only), phrases with <->, the prefix term's last word with :*."""
+
+    def term(t: Term, prefix: bool) -> str:
+        lexemes = [f"'{word}'" for word in t.words]
+        if prefix:
+            lexemes[-1] += ":*"
+        return "(" + " <-> ".join(lexemes) + ")"
+
+    joiner = " & " if mode == "all" else " | "
+    text = "(" + joiner.join(term(t, t.prefix) for t in query.terms) + ")"
+    for t in query.excluded:
+        text += f" & !{term(t, False)}"
+    return text
+
+
+# to_tsquery(regconfig, constant) is immutable, so the planner folds it into a
+# constant that the GIN index can use (a tsquery from a CTE or join could not).
+TSQUERY = "to_tsquery(%(config)s::regconfig, %(tsquery)s)"
+RANKED_SQL = f"""
+WITH matches AS MATERIALIZED (
+    SELECT d.tutorial_id FROM {DOCUMENT_TABLE} d WHERE d.search_vector @@ {TSQUERY}
+),
+candidates AS (
+    SELECT m.tutorial_id FROM matches m JOIN {TUTORIAL_TABLE} t ON t.id = m.tutorial_id
+    WHERE t.published AND t.section_id IS NOT NULL
+    ORDER BY m.tutorial_id DESC LIMIT %(cap)s
+)
+SELECT d.tutorial_id FROM candidates c
+JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = c.tutorial_id
+ORDER BY
+    CASE WHEN d.title_key = %(key)s THEN 0 WHEN d.head_vector @@ {TSQUERY} THEN 1 ELSE 2 END,
+    CASE WHEN d.head_vector @@ {TSQUERY}
+        THEN ts_rank({WEIGHTS_ARRAY}, d.head_vector, {TSQUERY}, {NORMALIZATION})
+        ELSE ts_rank({WEIGHTS_ARRAY}, d.search_vector, {TSQUERY}, {NORMALIZATION}) END DESC,
+    d.tutorial_id
+LIMIT %(limit)s
+"""
+
+
+def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[int], str]:
+    """The best ``limit`` lessons for ``query`` and how they matched ("all"/"any").
+
+    Lessons with every term first; only when none has them, those with any. Within
+    that: the whole title first, then matches in title or headings, then anywhere,
+    each by weighted ts_rank; ``cap`` newest matches are ranked at most.
+    """
+    modes = ("all",) if len(query.terms) == 1 else ("all", "any")
+    with connection.cursor() as cursor:
+        for mode in modes:
+            params = {
+                "config": CONFIG,
+                "tsquery": tsquery_text(query, mode),
+                "key": query.key,
+                "cap": cap,
+                "limit": limit,
+            }
+            cursor.execute(RANKED_SQL, params)
+            ids = [row[0] for row in cursor.fetchall()]
+            if ids:
+                return ids, mode
+    return [], ""
+
+
+DETAILS_SQL = f"""
+WITH best AS (
+    SELECT DISTINCT ON (s.document_id) s.id
+    FROM {SECTION_TABLE} s
+    WHERE s.document_id = ANY(%(ids)s) AND (s.position = 0 OR s.search_vector @@ {TSQUERY})
+    ORDER BY s.document_id, ts_rank({WEIGHTS_ARRAY}, s.search_vector, {TSQUERY}) DESC,
+        s.position
+)
+SELECT s.document_id, s.anchor, s.body,
+    ts_headline(%(config)s::regconfig, replace(d.title, '<', %(guard)s), {TSQUERY}, %(all)s),
+    ts_headline(%(config)s::regconfig, replace(s.heading, '<', %(guard)s), {TSQUERY}, %(all)s),
+    ts_headline(%(config)s::regconfig, replace(s.body, '<', %(guard)s), {TSQUERY}, %(snippet)s)
+FROM best b JOIN {SECTION_TABLE} s ON s.id = b.id
+JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = s.document_id
+"""
+
+
+def fast_details(query: Query, ids: list[int]) -> dict[int, dict[str, str]]:
+    """As ``details()``, in one statement."""
+    if not ids:
+        return {}
+    marks = f"StartSel={MATCH_START}, StopSel={MATCH_END}"
+    min_words, max_words = SNIPPET_WORDS
+    params = {
+        "config": CONFIG,
+        "tsquery": tsquery_text(Query(query.terms), "any"),
+        "ids": list(ids),
+        "guard": TAG_GUARD,
+        "all": f"{marks}, HighlightAll=true",
+        "snippet": f"{marks}, MinWords={min_words}, MaxWords={max_words}",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(DETAILS_SQL, params)
+        rows = cursor.fetchall()
+    return {
+        document_id: {
+            "title": _unguard(title),
+            "anchor": anchor,
+            "heading": _unguard(heading),
+            "snippet": _with_ellipses(_unguard(snippet), body),
+        }
+        for document_id, anchor, body, title, heading, snippet in rows
+    }
 
 
 def snapshot() -> dict[str, list[tuple]]:
