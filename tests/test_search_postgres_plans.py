@@ -63,7 +63,7 @@ def test_the_ranking_statement_matches_on_the_gin_index(course, text):
 
 
 def test_search_runs_two_statements_on_postgresql(course, django_assert_max_num_queries):
-    # ranking + the lessons' rows + details (snippets): a fixed number, not per hit.
-    with django_assert_max_num_queries(3):
+    # ranking, the lessons' rows, best sections, snippets: a fixed number, not per hit.
+    with django_assert_max_num_queries(4):
         results = search.search("receivers", limit=8)
     assert len(results.hits) == 8

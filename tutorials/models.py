@@ -188,6 +188,7 @@ class SearchDocument(models.Model):
     title_key = models.TextField(db_index=True)
     headings = models.TextField(blank=True)
     body = models.TextField(blank=True)
+    parts = models.TextField(blank=True)  # identifier parts, weight D (text.identifier_parts)
     # title (A) + headings (B): the first tier of results. + body (C): everything.
     head_vector = SearchVectorField(null=True)
     search_vector = SearchVectorField(null=True)
@@ -227,3 +228,23 @@ class SearchSection(models.Model):
 
     def __str__(self) -> str:
         return self.heading or "(introduction)"
+
+
+class SearchTerm(models.Model):
+    """A word (a stem) of PostgreSQL's full-text index, for "Did you mean …?".
+
+    PostgreSQL only, with a trigram index (pg_trgm) to find the words near a typo.
+    Words are added as lessons are indexed and all replaced by a rebuild; a word
+    whose lessons are gone stays until then (a suggestion is only offered when it
+    finds something, so it is never wrong, only missing).
+    """
+
+    word = models.TextField(primary_key=True)
+    documents = models.PositiveIntegerField(default=1)  # lessons it was in when counted
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [GinIndex(fields=["word"], name="search_term_trgm", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word

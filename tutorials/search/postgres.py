@@ -33,12 +33,21 @@ from django.db import connection, transaction
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Cast, Replace
 
-from ..models import SearchDocument, SearchSection, Tutorial
-from .text import MATCH_END, MATCH_START, TAG_GUARD, Entry, Query, Term
+from ..models import SearchDocument, SearchSection, SearchTerm, Tutorial
+from .text import (
+    MATCH_END,
+    MATCH_START,
+    TAG_GUARD,
+    Entry,
+    Query,
+    Term,
+    best_section,
+    word_forms,
+)
 
 CONFIG = "english"
 # SearchRank's weights for D, C, B, A: body (C) counts a tenth of a title word (A).
-WEIGHTS = [0.0, 0.1, 0.4, 1.0]
+WEIGHTS = [0.1, 0.1, 0.4, 1.0]  # identifier parts (D) count as body text
 NORMALIZATION = 1  # divide by 1 + log(length): long lessons do not win by length alone
 # ts_rank reads each whole vector (a lesson's is ~5 kB, compressed out of line): rank
 # fewer candidates than SQLite's bm25 does.
@@ -77,7 +86,8 @@ def _vector(field: str, weight: str) -> SearchVector:
 
 def _document_vectors() -> dict[str, SearchVector]:
     head = _vector("title", "A") + _vector("headings", "B")
-    return {"head_vector": head, "search_vector": head + _vector("body", "C")}
+    everything = head + _vector("body", "C") + _vector("parts", "D")
+    return {"head_vector": head, "search_vector": everything}
 
 
 def _section_vector() -> SearchVector:
@@ -97,6 +107,7 @@ def _insert(entries: Iterable[Entry]) -> list[int]:
             title_key=e.title_key,
             headings=e.headings,
             body=e.body,
+            parts=e.parts,
         )
         for e in entries
     )
@@ -127,6 +138,9 @@ def replace(tutorial_id: int, entry: Entry | None) -> None:
             SearchSection.objects.filter(document_id=tutorial_id).update(
                 search_vector=_section_vector()
             )
+            with connection.cursor() as cursor:
+                where = f"WHERE tutorial_id = {int(tutorial_id)}"
+                cursor.execute(ADD_TERMS_SQL.format(where=where))
 
 
 def replace_all(entries: Iterable[Entry]) -> None:
@@ -138,8 +152,12 @@ def replace_all(entries: Iterable[Entry]) -> None:
         SearchDocument.objects.update(**_document_vectors())
         SearchSection.objects.update(search_vector=_section_vector())
         with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {SearchTerm._meta.db_table}")
+            cursor.execute(ADD_TERMS_SQL.format(where=""))
             # Every row is new: fresh statistics keep the planner on the GIN indexes.
-            tables = f"{SearchDocument._meta.db_table}, {SearchSection._meta.db_table}"
+            tables = ", ".join(
+                m._meta.db_table for m in (SearchDocument, SearchSection, SearchTerm)
+            )
             cursor.execute(f"ANALYZE {tables}")
 
 
@@ -265,18 +283,12 @@ WEIGHTS_ARRAY = "'{" + ",".join(str(w) for w in WEIGHTS) + "}'::float4[]"
 
 def tsquery_text(query: Query, mode: str) -> str:
     """``to_tsquery`` text for ``query``: words quoted as lexemes (they are letters,
-    digits and "_" only), phrases with <->, the prefix term's last word with :*."""
-
-    def term(t: Term, prefix: bool) -> str:
-        lexemes = [f"'{word}'" for word in t.words]
-        if prefix:
-            lexemes[-1] += ":*"
-        return "(" + " <-> ".join(lexemes) + ")"
-
+    digits and "_" only), phrases with <->, the prefix term's last word with :*,
+    a term's alternatives ORed with it."""
     joiner = " & " if mode == "all" else " | "
-    text = "(" + joiner.join(term(t, t.prefix) for t in query.terms) + ")"
+    text = "(" + joiner.join(_term_text(t) for t in query.terms) + ")"
     for t in query.excluded:
-        text += f" & !{term(t, False)}"
+        text += f" & !{_term_text(Term(t.words))}"
     return text
 
 
@@ -328,39 +340,85 @@ def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[int]
     return [], ""
 
 
-DETAILS_SQL = f"""
-WITH best AS (
-    SELECT DISTINCT ON (s.document_id) s.id
-    FROM {SECTION_TABLE} s
-    WHERE s.document_id = ANY(%(ids)s) AND (s.position = 0 OR s.search_vector @@ {TSQUERY})
-    ORDER BY s.document_id, ts_rank({WEIGHTS_ARRAY}, s.search_vector, {TSQUERY}) DESC,
-        s.position
-)
-SELECT s.document_id, s.anchor, s.body,
+def _term_text(t: Term, weight: str = "") -> str:
+    """One term as to_tsquery text, its lexemes limited to ``weight`` (B: headings)."""
+
+    def lexeme(word: str, prefix: bool = False) -> str:
+        label = (":*" if prefix else ":" if weight else "") + weight
+        return f"'{word}'{label}"
+
+    # PostgreSQL's parser reads post_save as the phrase post <-> save: so do we, so
+    # that only the last part is a prefix ('post' <-> 'save':*, not 'post':* <-> …).
+    parts = [part for word in t.words for part in word.split("_") if part]
+    words = [lexeme(part) for part in parts[:-1]] + [lexeme(parts[-1], t.prefix)]
+    alternatives = "".join(f" | {lexeme(word)}" for word in t.alternatives)
+    return "(" + " <-> ".join(words) + alternatives + ")"
+
+
+HEADLINE_SQL = f"""
+SELECT s.id, s.document_id, s.anchor, s.body,
     ts_headline(%(config)s::regconfig, replace(d.title, '<', %(guard)s), {TSQUERY}, %(all)s),
     ts_headline(%(config)s::regconfig, replace(s.heading, '<', %(guard)s), {TSQUERY}, %(all)s),
     ts_headline(%(config)s::regconfig, replace(s.body, '<', %(guard)s), {TSQUERY}, %(snippet)s)
-FROM best b JOIN {SECTION_TABLE} s ON s.id = b.id
-JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = s.document_id
+FROM {SECTION_TABLE} s JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = s.document_id
+WHERE s.id = ANY(%(sections)s)
 """
 
 
+def _best_sections(terms: tuple[Term, ...], ids: list[int]) -> dict[int, tuple[int, int]]:
+    """For each lesson in ``ids``, the section that answers the terms best (its id:
+    how many terms it has, how many in its heading), chosen
+    as on SQLite (``text.best_section``) from which terms each section and its
+    heading have: one statement, a boolean per term and section."""
+    params: dict = {"config": CONFIG, "ids": list(ids)}
+    anywhere, heading = [], []
+    for n, term in enumerate(terms):
+        params[f"any{n}"], params[f"head{n}"] = _term_text(term), _term_text(term, "B")
+        match = "s.search_vector @@ to_tsquery(%(config)s::regconfig, %({})s)"
+        anywhere.append(match.format(f"any{n}"))
+        heading.append(match.format(f"head{n}"))
+    sql = (
+        f"SELECT s.id, s.document_id, ARRAY[{', '.join(anywhere)}], "
+        f"ARRAY[{', '.join(heading)}] FROM {SECTION_TABLE} s "
+        "WHERE s.document_id = ANY(%(ids)s) ORDER BY s.document_id, s.position"
+    )
+    by_document: dict[int, list[tuple[int, set[int], set[int]]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for pk, document_id, found, in_heading in cursor.fetchall():
+            by_document.setdefault(document_id, []).append(
+                (
+                    pk,
+                    {n for n, hit in enumerate(found) if hit},
+                    {n for n, hit in enumerate(in_heading) if hit},
+                )
+            )
+    chosen = {}
+    for sections in by_document.values():
+        best = best_section([(anywhere, head) for _, anywhere, head in sections])
+        pk, anywhere, head = sections[best]
+        chosen[pk] = (len(anywhere), len(head))
+    return chosen
+
+
 def fast_details(query: Query, ids: list[int]) -> dict[int, dict[str, str]]:
-    """As ``details()``, in one statement."""
+    """As ``details()``, in two statements: the best section of each lesson (by
+    the terms and hints it covers), then the marked title, heading and snippet."""
     if not ids:
         return {}
+    sections = _best_sections(query.terms + query.hints, ids)
     marks = f"StartSel={MATCH_START}, StopSel={MATCH_END}"
     min_words, max_words = SNIPPET_WORDS
     params = {
         "config": CONFIG,
         "tsquery": tsquery_text(Query(query.terms), "any"),
-        "ids": list(ids),
+        "sections": list(sections),
         "guard": TAG_GUARD,
         "all": f"{marks}, HighlightAll=true",
         "snippet": f"{marks}, MinWords={min_words}, MaxWords={max_words}",
     }
     with connection.cursor() as cursor:
-        cursor.execute(DETAILS_SQL, params)
+        cursor.execute(HEADLINE_SQL, params)
         rows = cursor.fetchall()
     return {
         document_id: {
@@ -368,9 +426,49 @@ def fast_details(query: Query, ids: list[int]) -> dict[int, dict[str, str]]:
             "anchor": anchor,
             "heading": _unguard(heading),
             "snippet": _with_ellipses(_unguard(snippet), body),
+            "covered": sections[pk],
         }
-        for document_id, anchor, body, title, heading, snippet in rows
+        for pk, document_id, anchor, body, title, heading, snippet in rows
     }
+
+
+# Typo suggestions ------------------------------------------------------------------
+
+# The words of the documents chosen by {where}, counted, into SearchTerm. ts_stat
+# reads the stored vectors (stems, as the index holds them).
+ADD_TERMS_SQL = (
+    f"INSERT INTO {SearchTerm._meta.db_table} (word, documents) "
+    "SELECT word, ndoc FROM ts_stat("
+    f"'SELECT search_vector FROM {SearchDocument._meta.db_table} {{where}}') "
+    "ON CONFLICT (word) DO NOTHING"
+)
+TRIGRAM_THRESHOLD = 0.2  # pg_trgm similarity: low, the edit distance decides after
+
+
+def has_term(term: Term) -> bool:
+    """Whether any lesson has ``term`` (as typed: a prefix if it is one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {DOCUMENT_TABLE} WHERE search_vector @@ {TSQUERY} LIMIT 1",
+            {"config": CONFIG, "tsquery": tsquery_text(Query((term,)), "all")},
+        )
+        return cursor.fetchone() is not None
+
+
+def similar_terms(word: str) -> list[tuple[str, int]]:
+    """Words of the index (stems) that could be ``word`` mistyped, by pg_trgm
+    similarity on SearchTerm's trigram index, with the number of lessons each is
+    in. The caller picks by edit distance (``text.closest_term``)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+        forms = sorted(word_forms(word))
+        matches = " OR ".join(["word %% %s"] * len(forms))  # each one on the index
+        cursor.execute(
+            f"SELECT word, documents FROM {SearchTerm._meta.db_table} "
+            f"WHERE {matches} ORDER BY similarity(word, %s) DESC LIMIT 50",
+            [*forms, word],
+        )
+        return cursor.fetchall()
 
 
 def snapshot() -> dict[str, list[tuple]]:

@@ -57,7 +57,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
 def search_json(request: HttpRequest) -> JsonResponse:
     """The first results for ``?q=``, with matched words marked, as JSON.
 
-    ``{"query": …, "matched": "all"|"any"|"", "results": [{"title": segments,
+    ``{"query": …, "matched": "all"|"any"|"", "suggestion": "" or the corrected
+    query whose results these are, "results": [{"title": segments,
     "section": …, "url": …, "heading": segments, "snippet": segments}, …]}``
     where ``segments`` is a list of ``[text, is_match]`` pairs, so the page can
     build the list from text nodes, without parsing any HTML.
@@ -70,6 +71,7 @@ def search_json(request: HttpRequest) -> JsonResponse:
         {
             "query": text,
             "matched": results.matched if results else "",
+            "suggestion": results.suggestion if results else "",
             "results": [hit.as_json() for hit in results.hits] if results else [],
         }
     )
