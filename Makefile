@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
 # Debian packages the tests need: a real browser and the code-sample sandbox.
 TEST_DEBS := chromium bubblewrap nginx
-BENCH_DEBS := wrk
+BENCH_DEBS := wrk nginx
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 # The shared HTTP cache (`make proxy`, deploy/nginx/cache.conf) and the origin it fronts.
 PROXY_LISTEN ?= 127.0.0.1:8080
