@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from tutorials import markdown
 from tutorials.search.text import (
+    CODE_END,
+    CODE_START,
     MATCH_END,
     MATCH_START,
     MAX_TERMS,
@@ -86,7 +88,8 @@ def test_entry_puts_summary_in_the_introduction_and_headings_in_their_column():
     # One line per section, the introduction first: line n of each is section n.
     assert entry.headings == "\nConnecting with post_save\nDisconnecting"
     assert entry.anchors == "\nconnecting-with-post_save\ndisconnecting"
-    assert entry.body.split("\n")[2].startswith("Call disconnect().")
+    # Code is kept recognisable: wrapped in CODE_START/CODE_END for the snippets.
+    assert entry.body.split("\n")[2].startswith(f"Call {CODE_START}disconnect(){CODE_END}.")
 
 
 def test_control_characters_are_removed_so_they_cannot_fake_a_match_marker():
@@ -246,3 +249,21 @@ def test_edit_distance_counts_a_swap_of_two_letters_as_one():
     assert edit_distance("recieve", "receive") == 1
     assert edit_distance("abc", "abc") == 0
     assert edit_distance("kitten", "sitting") == 3
+
+
+def test_a_snippet_keeps_code_as_code_and_escapes_it():
+    marked_text = f"Call {CODE_START}{MATCH_START}post_save{MATCH_END}.connect(<f>){CODE_END} now"
+    highlighted = Highlighted.from_marked(marked_text)
+    assert highlighted.html == ("Call <code><mark>post_save</mark>.connect(&lt;f&gt;)</code> now")
+    assert highlighted.segments == [
+        ("Call ", False),
+        ("post_save", True, True),
+        (".connect(<f>)", False, True),
+        (" now", False),
+    ]
+    assert str(highlighted) == "Call post_save.connect(<f>) now"
+
+
+def test_lesson_text_cannot_fake_a_code_marker():
+    lesson = SimpleNamespace(pk=1, title="T", summary="", body_html=f"<p>x{CODE_START}y</p>")
+    assert CODE_START not in build_entry(lesson).body

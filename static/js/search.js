@@ -22,19 +22,25 @@ let timer = 0;
 let controller = null;
 let lastQuery = null;
 
-// Build "text <mark>match</mark> text" from [text, isMatch] pairs, as text nodes:
+// Build "text <mark>match</mark> <code>code</code>" from [text, isMatch, isCode?]
+// segments, as text nodes:
 // the server's strings are never parsed as HTML.
 function highlighted(segments, className) {
   const element = document.createElement("span");
   element.className = className;
-  for (const [text, isMatch] of segments) {
+  for (const [text, isMatch, isCode] of segments) {
+    let piece = text;
     if (isMatch) {
-      const mark = document.createElement("mark");
-      mark.textContent = text;
-      element.append(mark);
-    } else {
-      element.append(text);
+      piece = document.createElement("mark");
+      piece.textContent = text;
     }
+    if (isCode) {
+      // Code stays recognisable in a snippet: the server marks it (third element).
+      const code = document.createElement("code");
+      code.append(piece);
+      piece = code;
+    }
+    element.append(piece);
   }
   return element;
 }

@@ -28,6 +28,9 @@ MAX_SECTIONS = 1000  # per lesson; the SQLite backend packs the position into a 
 MAX_TERMS = 8  # words a query is cut to: enough for any real query, bounded work
 MAX_WORD_LENGTH = 40  # characters; longer "words" are noise (or an attack)
 MATCH_START, MATCH_END = "\x02", "\x03"  # around matched words; stripped from stored text
+# Around inline code and code blocks in a section's stored text, so a snippet can show
+# code as code (``Highlighted`` segments carry it). Only the splitter adds them.
+CODE_START, CODE_END = "\x04", "\x05"
 # PostgreSQL's parser reads "<b>" in text as an HTML tag and drops it; its backend
 # hands it this private-use character in place of "<". Stripped from stored text.
 TAG_GUARD = "\ue000"
@@ -39,7 +42,8 @@ _WORD_RE = re.compile(r"\w*[^\W_]\w*")
 _CHUNK_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _CONTROL_RE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{TAG_GUARD}]")
 _SPACE_RE = re.compile(r"\s+")
-_MARKER_RE = re.compile(f"({MATCH_START}|{MATCH_END})")
+_MARKER_RE = re.compile(f"({MATCH_START}|{MATCH_END}|{CODE_START}|{CODE_END})")
+_CODE_MARKS_RE = re.compile(f"[{CODE_START}{CODE_END}]")
 
 # PostgreSQL's "english" stop words. Dropping them from queries on SQLite too keeps
 # the two backends answering alike ("profile when user is created").
@@ -78,6 +82,18 @@ def clean_text(text: str) -> str:
     """Drop control characters (the match markers among them), TAG_GUARD, and
     collapse spaces."""
     return _SPACE_RE.sub(" ", _CONTROL_RE.sub(" ", text)).strip()
+
+
+def _clean_marked(parts: list[str]) -> str:
+    """Like ``clean_text``, but keeping the code markers the splitter put between
+    the (cleaned) pieces of text; an empty code span is dropped."""
+    text = "".join(p if p in (CODE_START, CODE_END) else _CONTROL_RE.sub(" ", p) for p in parts)
+    text = text.replace(CODE_START + CODE_END, "")
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def without_code_marks(text: str) -> str:
+    return _CODE_MARKS_RE.sub("", text)
 
 
 # Entries ------------------------------------------------------------------------
@@ -147,6 +163,8 @@ class _SectionSplitter(HTMLParser):
             anchor = dict(attrs).get("id") or ""
             self.sections.append({"anchor": anchor, "heading": [], "text": []})
             self.in_heading = True
+        elif tag == "code" and not self.in_heading:
+            self._part().append(CODE_START)
         elif tag in _BLOCK_TAGS:
             self._part().append(" ")
 
@@ -159,6 +177,8 @@ class _SectionSplitter(HTMLParser):
                 self.skip_depth -= 1
             elif opened in {"h2", "h3"}:
                 self.in_heading = False
+            elif opened == "code" and not self.in_heading:
+                self._part().append(CODE_END)
             if opened == tag:
                 break
         if tag in _BLOCK_TAGS:
@@ -185,9 +205,9 @@ def split_sections(body_html: str, summary: str = "") -> tuple[EntrySection, ...
     sections = []
     for position, part in enumerate(parts):
         heading = clean_text("".join(part["heading"]))
-        text = clean_text("".join(part["text"]))
+        text = _clean_marked(part["text"])
         if position == 0 and summary:
-            text = clean_text(f"{summary} {text}")
+            text = f"{clean_text(summary)} {text}".strip()
         if position == 0 or heading or text:
             sections.append(EntrySection(position, part["anchor"], heading, text))
     return tuple(sections)
@@ -318,7 +338,8 @@ class Highlighted:
     lesson titled ``<script>`` is shown as text.
     """
 
-    def __init__(self, segments: list[tuple[str, bool]]) -> None:
+    def __init__(self, segments: list[tuple]) -> None:
+        # (text, is_match) pairs; (text, is_match, True) for a piece of code.
         self.segments = segments
 
     @classmethod
@@ -327,22 +348,26 @@ class Highlighted:
 
         An unpaired marker (a snippet cut inside a match) is dropped.
         """
-        segments: list[tuple[str, bool]] = []
-        inside = False
+        segments: list[tuple[str, bool, bool]] = []
+        inside = code = False
         for piece in _MARKER_RE.split(text or ""):
             if piece == MATCH_START:
                 inside = True
             elif piece == MATCH_END:
                 inside = False
+            elif piece == CODE_START:
+                code = True
+            elif piece == CODE_END:
+                code = False
             elif piece:
-                segments.append((piece, inside))
-        merged: list[tuple[str, bool]] = []
-        for piece, marked in segments:
-            if merged and merged[-1][1] == marked:
-                merged[-1] = (merged[-1][0] + piece, marked)
+                segments.append((piece, inside, code))
+        merged: list[tuple[str, bool, bool]] = []
+        for piece, marked, is_code in segments:
+            if merged and merged[-1][1:] == (marked, is_code):
+                merged[-1] = (merged[-1][0] + piece, marked, is_code)
             else:
-                merged.append((piece, marked))
-        return cls(merged)
+                merged.append((piece, marked, is_code))
+        return cls([(t, m) if not c else (t, m, c) for t, m, c in merged])
 
     @classmethod
     def plain(cls, text: str) -> Highlighted:
@@ -352,18 +377,17 @@ class Highlighted:
     def html(self) -> SafeString:
         """The text, escaped, with ``<mark>`` around each match."""
         # Safe: every piece of text is escaped here, before the marks are added.
-        return mark_safe(
-            "".join(
-                f"<mark>{escape(text)}</mark>" if marked else escape(text)
-                for text, marked in self.segments
-            )
-        )
+        out = []
+        for text, marked, *code in self.segments:
+            piece = f"<mark>{escape(text)}</mark>" if marked else escape(text)
+            out.append(f"<code>{piece}</code>" if code else piece)
+        return mark_safe("".join(out).replace("</code><code>", ""))
 
     def __html__(self) -> str:
         return self.html
 
     def __str__(self) -> str:
-        return "".join(text for text, _ in self.segments)
+        return "".join(segment[0] for segment in self.segments)
 
     def __bool__(self) -> bool:
         return bool(self.segments)
@@ -376,7 +400,7 @@ class Highlighted:
 
     @property
     def matched(self) -> list[str]:
-        return [text for text, marked in self.segments if marked]
+        return [segment[0] for segment in self.segments if segment[1]]
 
 
 # Choosing the part of a lesson a hit links to -----------------------------------

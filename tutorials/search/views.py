@@ -60,7 +60,8 @@ def search_json(request: HttpRequest) -> JsonResponse:
     ``{"query": …, "matched": "all"|"any"|"", "suggestion": "" or the corrected
     query whose results these are, "results": [{"title": segments,
     "section": …, "url": …, "heading": segments, "snippet": segments}, …]}``
-    where ``segments`` is a list of ``[text, is_match]`` pairs, so the page can
+    where ``segments`` is a list of ``[text, is_match]`` pairs (``[text, is_match,
+    true]`` for a piece of code), so the page can
     build the list from text nodes, without parsing any HTML.
     """
     _form, text, error = _read(request)
