@@ -121,6 +121,9 @@ def _hand_over(directory: Path) -> None:
         return
     for path in [directory, *directory.rglob("*")]:
         shutil.chown(path, "nobody", "nogroup")
+    # var/ may be private (0700): let that user pass through it, not list it.
+    parent = directory.parent
+    parent.chmod(parent.stat().st_mode | 0o001)
 
 
 class Proxy:
@@ -183,7 +186,7 @@ def main() -> int:
         f"DJANGO_PROXY_CACHE_SECRET=$(cat {directory / 'refresh-secret'}) make serve",
         flush=True,
     )
-    os.execv(command(config)[0], command(config))
+    os.execvp(command(config)[0], command(config))
 
 
 if __name__ == "__main__":
