@@ -65,8 +65,15 @@ def test_the_ranking_statement_matches_on_the_gin_index(course, text):
 def test_search_runs_a_fixed_number_of_statements_on_postgresql(
     course, django_assert_max_num_queries
 ):
-    # ranking (in a savepoint with SET LOCAL enable_seqscan = off: 4), the lessons'
-    # rows, best sections, snippets: a fixed number, not one per hit.
-    with django_assert_max_num_queries(7):
+    # ranking, the lessons' rows, best sections, snippets: a fixed number, not one
+    # per hit (the ranking's SET LOCAL travels with it, in one round trip).
+    with django_assert_max_num_queries(4):
         results = search.search("receivers", limit=8)
     assert len(results.hits) == 8
+
+
+def test_the_ranking_leaves_sequential_scans_allowed_afterwards(course):
+    search.search("receivers")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone()[0] == "on"

@@ -318,6 +318,16 @@ LIMIT %(limit)s
 """
 
 
+# A word in most lessons looks cheaper to match by reading every row, which
+# decompresses every lesson's vector (~15 ms at 1,000 lessons); the GIN index answers
+# it from the index alone. One round trip: a multi-statement query is one implicit
+# transaction, so SET LOCAL holds for the SELECT only (and DEFAULT restores the
+# setting inside an outer transaction).
+GIN_ONLY_RANKED_SQL = (
+    f"SET LOCAL enable_seqscan = off; {RANKED_SQL}; SET LOCAL enable_seqscan = DEFAULT"
+)
+
+
 def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[int], str]:
     """The best ``limit`` lessons for ``query`` and how they matched ("all"/"any").
 
@@ -326,11 +336,7 @@ def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[int]
     each by weighted ts_rank; the ``cap`` newest matches are ranked at most.
     """
     modes = ("all",) if len(query.terms) == 1 else ("all", "any")
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A word in most lessons looks cheaper to match by reading every row, which
-        # decompresses every lesson's vector (~15 ms at 1,000 lessons); the GIN index
-        # answers it from the index alone. Only this transaction plans this way.
-        cursor.execute("SET LOCAL enable_seqscan = off")
+    with connection.cursor() as cursor:
         for mode in modes:
             params = {
                 "config": CONFIG,
@@ -339,7 +345,8 @@ def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[int]
                 "cap": cap,
                 "limit": limit,
             }
-            cursor.execute(RANKED_SQL, params)
+            cursor.execute(GIN_ONLY_RANKED_SQL, params)
+            cursor.nextset()  # the SELECT's rows, after the SET's (none)
             ids = [row[0] for row in cursor.fetchall()]
             if ids:
                 return ids, mode
