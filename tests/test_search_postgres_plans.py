@@ -65,9 +65,9 @@ def test_the_ranking_statement_matches_on_the_gin_index(course, text):
 def test_search_runs_a_fixed_number_of_statements_on_postgresql(
     course, django_assert_max_num_queries
 ):
-    # ranking, the lessons' rows, best sections, snippets: a fixed number, not one
-    # per hit (the ranking's SET LOCAL travels with it, in one round trip).
-    with django_assert_max_num_queries(4):
+    # ranking (with the lessons' rows and its SET LOCAL, one round trip), best
+    # sections, snippets: a fixed number, not one per hit.
+    with django_assert_max_num_queries(3):
         results = search.search("receivers", limit=8)
     assert len(results.hits) == 8
 

@@ -261,8 +261,9 @@ def _suggestion_text(key: str, replaced: dict[str, str], hits: list[Hit]) -> str
 def _search(query: Query, limit: int) -> Results:
     store = backend()
     if hasattr(store, "ranked_ids"):  # one statement does every tier (PostgreSQL)
-        ids, matched = store.ranked_ids(query, limit)
-        return Results(query, _hits(store, query, ids), matched)
+        rows, matched = store.ranked_ids(query, limit)
+        lessons = {row[0]: row for row in rows}  # the lessons' rows come with it
+        return Results(query, _hits(store, query, list(lessons), lessons), matched)
     exact = store.exact_title(query)[:limit]
     ids, matched = list(exact), ""
     cap = getattr(store, "RANK_CAP", RANK_CAP)  # a backend may rank fewer
@@ -277,17 +278,23 @@ def _search(query: Query, limit: int) -> Results:
     return Results(query, _hits(store, query, ids), matched)
 
 
-def _hits(store: ModuleType, query: Query, ids: list[int]) -> list[Hit]:
-    """Hits for ``ids`` in that order, leaving out any lesson not published now."""
+def _hits(
+    store: ModuleType, query: Query, ids: list[int], lessons: dict[int, tuple] | None = None
+) -> list[Hit]:
+    """Hits for ``ids`` in that order, leaving out any lesson not published now.
+
+    ``lessons``: the rows ``(id, title, slug, section slug, section title)`` if the
+    backend's ranking already read them (published lessons only)."""
     if not ids:
         return []
-    lessons = {
-        row[0]: row
-        for row in Tutorial.objects.published()
-        .filter(pk__in=ids)
-        .order_by()  # the order is the ranking's; the default ordering costs a join
-        .values_list("pk", "title", "slug", "section__slug", "section__title")
-    }
+    if lessons is None:
+        lessons = {
+            row[0]: row
+            for row in Tutorial.objects.published()
+            .filter(pk__in=ids)
+            .order_by()  # the order is the ranking's; the default ordering costs a join
+            .values_list("pk", "title", "slug", "section__slug", "section__title")
+        }
     details = getattr(store, "fast_details", store.details)
     parts = details(query, [pk for pk in ids if pk in lessons])
     if len(query.terms) > 1:

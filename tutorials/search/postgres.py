@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Cast, Replace
 
-from ..models import SearchDocument, SearchSection, SearchTerm, Tutorial
+from ..models import SearchDocument, SearchSection, SearchTerm, Section, Tutorial
 from .text import (
     MATCH_END,
     MATCH_START,
@@ -279,6 +279,7 @@ def _with_ellipses(snippet: str | None, body: str) -> str:
 DOCUMENT_TABLE = SearchDocument._meta.db_table
 SECTION_TABLE = SearchSection._meta.db_table
 TUTORIAL_TABLE = Tutorial._meta.db_table
+SECTION_MODEL_TABLE = Section._meta.db_table
 WEIGHTS_ARRAY = "'{" + ",".join(str(w) for w in WEIGHTS) + "}'::float4[]"
 
 
@@ -306,8 +307,10 @@ candidates AS (
     WHERE {PUBLISHED}
     ORDER BY m.tutorial_id DESC LIMIT %(cap)s
 )
-SELECT d.tutorial_id FROM candidates c
+SELECT d.tutorial_id, t.title, t.slug, s.slug, s.title FROM candidates c
 JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = c.tutorial_id
+JOIN {TUTORIAL_TABLE} t ON t.id = d.tutorial_id
+JOIN {SECTION_MODEL_TABLE} s ON s.id = t.section_id
 ORDER BY
     CASE WHEN d.title_key = %(key)s THEN 0 WHEN d.head_vector @@ {TSQUERY} THEN 1 ELSE 2 END,
     CASE WHEN d.head_vector @@ {TSQUERY}
@@ -328,8 +331,9 @@ GIN_ONLY_RANKED_SQL = (
 )
 
 
-def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[int], str]:
-    """The best ``limit`` lessons for ``query`` and how they matched ("all"/"any").
+def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[tuple], str]:
+    """The best ``limit`` lessons for ``query`` and how they matched ("all"/"any"),
+    as rows ``(id, title, slug, section slug, section title)``, best first.
 
     Lessons with every term first; only when none has them, those with any. Within
     that: the whole title first, then matches in title or headings, then anywhere,
@@ -347,9 +351,9 @@ def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[int]
             }
             cursor.execute(GIN_ONLY_RANKED_SQL, params)
             cursor.nextset()  # the SELECT's rows, after the SET's (none)
-            ids = [row[0] for row in cursor.fetchall()]
-            if ids:
-                return ids, mode
+            rows = cursor.fetchall()
+            if rows:
+                return rows, mode
     return [], ""
 
 
