@@ -7,11 +7,14 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
 # Debian packages the tests need: a real browser and the code-sample sandbox.
-TEST_DEBS := chromium bubblewrap
-BENCH_DEBS := wrk
+TEST_DEBS := chromium bubblewrap nginx
+BENCH_DEBS := wrk nginx
 # What `make test-deploy` drives: the balancer, and the PostgreSQL and Redis clients.
 DEPLOY_DEBS := nginx postgresql-client redis-tools curl
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The shared HTTP cache (`make proxy`, deploy/nginx/cache.conf) and the origin it fronts.
+PROXY_LISTEN ?= 127.0.0.1:8080
+PROXY_ORIGIN ?= 127.0.0.1:8000
 REDIS_URL ?= redis://127.0.0.1:6379/0
 # The Redis database the runner's scale-out tests flush (test-runner-redis).
 RUNNER_REDIS_TEST_URL ?= $(REDIS_URL)
@@ -20,7 +23,7 @@ RUNNER_REDIS_TEST_URL ?= $(REDIS_URL)
 .PHONY: help run install install-dev system-deps bench-deps test test-postgres lint format audit \
         bench superuser serve collectstatic check migrate sync compile clean \
         node-deps pygments-css bootstrap deploy-deps test-deploy codemirror \
-        test-runner-redis runner-worker
+        test-runner-redis runner-worker proxy test-proxy
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -166,3 +169,10 @@ clean: ## Remove the virtualenv, database and collected static files
 
 codemirror: ## Rebuild the code editor and the lesson page bundles (npm + esbuild, see tools/codemirror)
 	cd tools/codemirror && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run --silent build
+
+# The shared HTTP cache: Debian's nginx as this user, config rendered under var/nginx/.
+proxy: system-deps ## Run the nginx cache (deploy/nginx/cache.conf) on PROXY_LISTEN in front of `make serve`
+	$(PY) tools/nginx_cache.py --listen $(PROXY_LISTEN) --origin $(PROXY_ORIGIN)
+
+test-proxy: install-dev system-deps collectstatic ## The shared cache with the real nginx: headers, refresh on publish
+	$(PY) -m pytest -p no:randomly -n 0 tests/test_proxycache.py tests/test_nginx_cache.py

@@ -312,3 +312,13 @@ LOGGING = {
 # these networks (never through the balancer), or with this bearer token.
 METRICS_ALLOWED_NETWORKS = env_list("DJANGO_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 METRICS_TOKEN = os.environ.get("DJANGO_METRICS_TOKEN", "")
+
+# The shared HTTP cache in front of the origin (tutorials/proxycache.py holds the
+# defaults, deploy/nginx/cache.conf the proxy): DJANGO_PROXY_CACHE_SECONDS (s-maxage),
+# _STALE_SECONDS, _URL (where the proxy listens; empty: no refresh on publish), _HOST
+# and _SECRET (the X-Cache-Refresh value nginx accepts).
+PROXY_CACHE = {
+    name: os.environ[f"DJANGO_PROXY_CACHE_{name}"]
+    for name in ("SECONDS", "STALE_SECONDS", "URL", "HOST", "SECRET")
+    if f"DJANGO_PROXY_CACHE_{name}" in os.environ
+}

@@ -36,8 +36,8 @@ def titles(text: str, **kwargs) -> list[str]:
 
 
 def test_search_uses_the_backend_of_the_database_in_use():
-    expected = "search_postgres" if connection.vendor == "postgresql" else "search_sqlite"
-    assert search.backend().__name__ == f"tutorials.{expected}"
+    expected = "postgres" if connection.vendor == "postgresql" else "sqlite"
+    assert search.backend().__name__ == f"tutorials.search.{expected}"
 
 
 def test_lessons_with_all_the_words_come_before_any_and_exclude_the_rest():

@@ -76,3 +76,44 @@ def test_slash_focuses_the_box_unless_single_key_shortcuts_are_off(page, course)
     expect(box(page)).not_to_be_focused()
     page.keyboard.press("Meta+k")
     expect(box(page)).to_be_focused()
+
+
+def test_a_typo_offers_did_you_mean_and_its_results(page, course):
+    page.goto(course[0])
+    box(page).fill("m2m chnaged")
+    expect(page.locator(".site-search-suggestion")).to_have_text("Did you mean “m2m changed”?")
+    options = page.get_by_role("listbox", name="Lessons found").get_by_role("option")
+    expect(options.first).to_contain_text("m2m_changed")
+    assert page.problems == []
+
+
+def test_following_a_result_highlights_the_words_until_cleared(page, course):
+    page.goto(course[0])
+    box(page).fill("dispatch_uid")
+    options = page.get_by_role("listbox", name="Lessons found").get_by_role("option")
+    expect(options.first).to_be_visible()
+    url = options.first.get_attribute("data-url")
+    options.first.click()
+    expect(page).to_have_url(re.compile(re.escape(url) + "$"))
+    marks = page.locator(".lesson-body mark.search-highlight")
+    expect(marks.first).to_have_text(re.compile("dispatch_uid", re.I))
+    assert marks.count() > 1
+    # The page opened at the matching section: its heading is in view.
+    anchor = url.partition("#")[2]
+    if anchor:
+        expect(page.locator(f"[id='{anchor}']")).to_be_in_viewport()
+    page.get_by_role("button", name="Clear highlights").click()
+    expect(marks).to_have_count(0)
+    expect(page.locator(".lesson-body")).to_contain_text("dispatch_uid")  # text intact
+    page.reload()
+    expect(page.locator("mark.search-highlight")).to_have_count(0)  # used once
+    assert page.problems == []
+
+
+def test_a_result_on_the_results_page_lands_highlighted(page, course):
+    page.goto("/search/?q=bulk+create")
+    first = page.locator(".search-result-title a").first
+    first.click()
+    expect(page.locator(".lesson-body mark.search-highlight").first).to_be_visible()
+    expect(page.get_by_role("button", name="Clear highlights")).to_be_visible()
+    assert page.problems == []

@@ -3,11 +3,14 @@ matches. Pure functions, no database."""
 
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tutorials import markdown
-from tutorials.search_text import (
+from tutorials.search.text import (
+    CODE_END,
+    CODE_START,
     MATCH_END,
     MATCH_START,
     MAX_TERMS,
@@ -15,6 +18,9 @@ from tutorials.search_text import (
     Term,
     best_part,
     build_entry,
+    closest_term,
+    edit_distance,
+    identifier_parts,
     parse_query,
     snippet,
     split_sections,
@@ -82,7 +88,8 @@ def test_entry_puts_summary_in_the_introduction_and_headings_in_their_column():
     # One line per section, the introduction first: line n of each is section n.
     assert entry.headings == "\nConnecting with post_save\nDisconnecting"
     assert entry.anchors == "\nconnecting-with-post_save\ndisconnecting"
-    assert entry.body.split("\n")[2].startswith("Call disconnect().")
+    # Code is kept recognisable: wrapped in CODE_START/CODE_END for the snippets.
+    assert entry.body.split("\n")[2].startswith(f"Call {CODE_START}disconnect(){CODE_END}.")
 
 
 def test_control_characters_are_removed_so_they_cannot_fake_a_match_marker():
@@ -177,7 +184,7 @@ def test_the_best_part_has_the_most_distinct_matched_words():
 
 def test_without_matches_the_best_part_is_the_introduction():
     part = best_part(headings="\nA", body="Intro text.\nMore.", anchors="\na")
-    assert part == {"anchor": "", "heading": "", "snippet": "Intro text."}
+    assert part == {"anchor": "", "heading": "", "snippet": "Intro text.", "covered": (0, 0)}
 
 
 def test_a_snippet_is_cut_around_the_first_match_at_spaces_with_ellipses():
@@ -194,3 +201,69 @@ def test_a_snippet_never_ends_inside_a_match():
     text = marked("a " * 10 + "[long matched phrase here]" + " b" * 50)
     cut = snippet(text, length=25)
     assert cut.count(MATCH_START) == cut.count(MATCH_END)
+
+
+def test_the_best_part_for_a_query_counts_rare_words_and_headings_most():
+    query = parse_query("signal not firing")
+    part = best_part(
+        headings=marked("\nBulk operations send no save [signals]\nReceivers that [never] [run]"),
+        body=marked("Intro [signals].\nThe [signals] [run] here.\nYour [signals] module."),
+        anchors="\nbulk\nnever-run",
+        query=query,
+    )
+    assert part["anchor"] == "never-run"
+
+
+def test_a_negated_verb_adds_a_hint_for_the_section_not_a_required_word():
+    query = parse_query("signal not firing")
+    assert [t.words for t in query.terms] == [("signal",), ("firing",)]
+    assert [t.words for t in query.hints] == [("never",)]
+    assert parse_query("why doesn't my post_save fire").hints == ()
+
+
+def test_question_words_and_contractions_are_dropped():
+    query = parse_query("why doesn't my post_save fire on bulk_create")
+    assert [t.words for t in query.terms] == [("post_save",), ("fire",), ("bulk_create",)]
+
+
+def test_identifier_parts_keep_each_occurrence_and_the_joined_form():
+    assert identifier_parts("post_save, post_save and m2m_changed") == (
+        "post save postsave post save postsave m2m changed m2mchanged"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "vocabulary", "expected"),
+    [
+        ("recieve", [("receiv", 9), ("recip", 3)], "receiv"),
+        ("chnaged", [("chang", 5), ("chain", 7)], "chang"),
+        ("dispach", [("dispatch", 5), ("dispos", 2)], "dispatch"),
+        ("qqxzzv", [("queue", 5)], None),
+    ],
+)
+def test_the_closest_term_is_within_a_few_edits_of_a_form_of_the_word(typed, vocabulary, expected):
+    assert closest_term(typed, vocabulary) == expected
+
+
+def test_edit_distance_counts_a_swap_of_two_letters_as_one():
+    assert edit_distance("recieve", "receive") == 1
+    assert edit_distance("abc", "abc") == 0
+    assert edit_distance("kitten", "sitting") == 3
+
+
+def test_a_snippet_keeps_code_as_code_and_escapes_it():
+    marked_text = f"Call {CODE_START}{MATCH_START}post_save{MATCH_END}.connect(<f>){CODE_END} now"
+    highlighted = Highlighted.from_marked(marked_text)
+    assert highlighted.html == ("Call <code><mark>post_save</mark>.connect(&lt;f&gt;)</code> now")
+    assert highlighted.segments == [
+        ("Call ", False),
+        ("post_save", True, True),
+        (".connect(<f>)", False, True),
+        (" now", False),
+    ]
+    assert str(highlighted) == "Call post_save.connect(<f>) now"
+
+
+def test_lesson_text_cannot_fake_a_code_marker():
+    lesson = SimpleNamespace(pk=1, title="T", summary="", body_html=f"<p>x{CODE_START}y</p>")
+    assert CODE_START not in build_entry(lesson).body

@@ -10,8 +10,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from tests.factories import make_section, make_tutorial
-from tutorials import search, search_views
+from tutorials import search
 from tutorials.models import SearchMiss
+from tutorials.search import views as search_views
 
 pytestmark = pytest.mark.django_db
 

@@ -384,9 +384,9 @@ class SearchMiss(models.Model):
 
 
 class SearchDocument(models.Model):
-    """One published lesson in PostgreSQL's full-text index (``search_postgres.py``).
+    """One published lesson in PostgreSQL's full-text index (``tutorials/search/postgres.py``).
 
-    PostgreSQL only: on SQLite the FTS5 tables made in ``search_sqlite.py`` hold the
+    PostgreSQL only: on SQLite the FTS5 tables made in ``tutorials/search/sqlite.py`` hold the
     same entries. Written by ``tutorials.search``, never edited by hand.
     """
 
@@ -401,6 +401,7 @@ class SearchDocument(models.Model):
     title_key = models.TextField(db_index=True)
     headings = models.TextField(blank=True)
     body = models.TextField(blank=True)
+    parts = models.TextField(blank=True)  # identifier parts, weight D (text.identifier_parts)
     # title (A) + headings (B): the first tier of results. + body (C): everything.
     head_vector = SearchVectorField(null=True)
     search_vector = SearchVectorField(null=True)
@@ -485,3 +486,23 @@ class TutorialRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tutorial_id} revision {self.number}"
+
+
+class SearchTerm(models.Model):
+    """A word (a stem) of PostgreSQL's full-text index, for "Did you mean …?".
+
+    PostgreSQL only, with a trigram index (pg_trgm) to find the words near a typo.
+    Words are added as lessons are indexed and all replaced by a rebuild; a word
+    whose lessons are gone stays until then (a suggestion is only offered when it
+    finds something, so it is never wrong, only missing).
+    """
+
+    word = models.TextField(primary_key=True)
+    documents = models.PositiveIntegerField(default=1)  # lessons it was in when counted
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [GinIndex(fields=["word"], name="search_term_trgm", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word

@@ -37,6 +37,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
+from . import proxycache
+
 VERSION_KEY = "pagecache:content-version"
 PAGE_KEY_PREFIX = "pagecache:page:"
 # Cache-Control directives that say "this response is not for everyone".
@@ -112,7 +114,8 @@ def cacheable_page(
     published content, never on the visitor.
 
     Its responses get an ETag, a Last-Modified and ``Cache-Control: no-cache``
-    (browsers revalidate and usually get a 304), and anonymous ones are stored
+    (browsers revalidate and usually get a 304; anonymous ones ``max-age=0`` and
+    an ``s-maxage`` for the shared cache, see proxycache.py), and anonymous ones are stored
     by ``PageCacheMiddleware``. Use ``@cacheable_page(store=False)`` for a view
     that must run on every request (search records queries that found nothing)
     but still answers conditional requests.
@@ -197,8 +200,11 @@ def finish(request: HttpRequest, response: HttpResponseBase, version: str) -> Ht
         digest = hashlib.md5(response.content, usedforsecurity=False).hexdigest()
         response.headers["ETag"] = f'"{digest}"'
     response.headers.setdefault("Last-Modified", http_date(last_modified))
-    patch_cache_control(response, no_cache=True)
     wanted = getattr(response, "cacheable_page", None) == STORE
+    if wanted and is_anonymous_read(request):
+        proxycache.mark_shared(response)  # s-maxage for the shared HTTP cache
+    else:
+        patch_cache_control(response, no_cache=True)
     if wanted and request.method == "GET" and enabled() and is_anonymous_read(request):
         return response_from(request, store(request, response, version, last_modified))
     return get_conditional_response(

@@ -2,7 +2,7 @@
 Receivers for the tutorials app, connected in ``TutorialsConfig.ready()``.
 
 Receivers only: the work they trigger lives in the module that owns it. Here the
-search index (``tutorials/search.py``) is kept current: saving a Tutorial rebuilds
+search index (``tutorials/search/``) is kept current: saving a Tutorial rebuilds
 that lesson's entry, deleting one removes it. The lesson "Under the hood"
 (/signals-in-practice/under-the-hood/) walks through this file.
 
@@ -12,9 +12,11 @@ was committed. ``robust=True`` means a failing index update is logged instead of
 failing the save that triggered it; ``manage.py rebuild_search_index`` repairs it.
 
 The same saves and deletes (of sections too) start a new content version of the
-page cache (``tutorials/pagecache.py``) once committed, after the index update. And
-``user_logged_in`` gives back the attempts the admin login throttle
-(``tutorials/ratelimit.py``) counted, a signal Django sends for you.
+page cache (``tutorials/pagecache.py``) once committed, after the index update; then
+the shared HTTP cache in front of the site, when there is one, fetches the saved
+lesson's pages again (``tutorials/proxycache.py``). And ``user_logged_in`` gives back
+the attempts the admin login throttle (``tutorials/ratelimit.py``) counted, a signal
+Django sends for you.
 
 Links between lessons follow the lessons they point to: when a lesson's address or
 visibility changes (a new slug or section, published or not, deleted), the lessons
@@ -27,7 +29,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from . import backlinks, pagecache, ratelimit, requestlog, revisions, search
+from . import backlinks, pagecache, proxycache, ratelimit, requestlog, revisions, search
 from .models import Section, Tutorial
 
 
@@ -50,6 +52,12 @@ def on_tutorial_saved(sender, instance, raw=False, using=None, **kwargs):
     transaction.on_commit(update_search_entry, using=using, robust=True)
     # Then the cached pages: after the index, so a lesson shows when it was indexed.
     transaction.on_commit(pagecache.bump_content_version, using=using, robust=True)
+
+    def refresh_shared_cache():
+        proxycache.refresh_lesson(tutorial_id)
+
+    # Last, once the new pages render: the shared HTTP cache fetches them now.
+    transaction.on_commit(refresh_shared_cache, using=using, robust=True)
 
 
 @receiver(post_save, sender=Tutorial, dispatch_uid="tutorials.signals.on_tutorial_saved_exercises")

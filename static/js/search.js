@@ -4,6 +4,8 @@
 // closes the list. "/" (a single-key shortcut, off when <html data-shortcuts="off">)
 // and Ctrl/⌘+K focus the box. Without this module the form submits to /search/.
 
+import { remember } from "./search-highlight.js";
+
 const DEBOUNCE_MS = 150; // wait for a pause in typing before asking the server
 const MIN_LENGTH = 2; // characters before results are fetched
 
@@ -20,19 +22,25 @@ let timer = 0;
 let controller = null;
 let lastQuery = null;
 
-// Build "text <mark>match</mark> text" from [text, isMatch] pairs, as text nodes:
+// Build "text <mark>match</mark> <code>code</code>" from [text, isMatch, isCode?]
+// segments, as text nodes:
 // the server's strings are never parsed as HTML.
 function highlighted(segments, className) {
   const element = document.createElement("span");
   element.className = className;
-  for (const [text, isMatch] of segments) {
+  for (const [text, isMatch, isCode] of segments) {
+    let piece = text;
     if (isMatch) {
-      const mark = document.createElement("mark");
-      mark.textContent = text;
-      element.append(mark);
-    } else {
-      element.append(text);
+      piece = document.createElement("mark");
+      piece.textContent = text;
     }
+    if (isCode) {
+      // Code stays recognisable in a snippet: the server marks it (third element).
+      const code = document.createElement("code");
+      code.append(piece);
+      piece = code;
+    }
+    element.append(piece);
   }
   return element;
 }
@@ -51,11 +59,20 @@ function option(hit, index) {
   if (hit.heading.length) item.append(highlighted(hit.heading, "site-search-heading"));
   if (hit.snippet.length) item.append(highlighted(hit.snippet, "site-search-snippet"));
   // mousedown, not click: the input's blur must not close the list first.
+  item.dataset.words = JSON.stringify(
+    [hit.title, hit.heading, hit.snippet].flat().filter(([, isMatch]) => isMatch).map(([text]) => text),
+  );
   item.addEventListener("mousedown", (event) => {
     event.preventDefault();
-    window.location.assign(hit.url);
+    follow(item);
   });
   return item;
+}
+
+// Open a result, remembering its matched words for search-highlight.js.
+function follow(item) {
+  remember(item.dataset.url, [...JSON.parse(item.dataset.words || "[]"), ...(lastQuery || "").split(/[^\p{L}\p{N}_]+/u)]);
+  window.location.assign(item.dataset.url);
 }
 
 function setActive(index) {
@@ -87,6 +104,15 @@ function show(query, data) {
   active = -1;
   input.removeAttribute("aria-activedescendant");
   listbox.replaceChildren(...options);
+  // "Did you mean …?": the results are the suggestion's (see tutorials/search).
+  let note = popup.querySelector(".site-search-suggestion");
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "site-search-suggestion";
+    listbox.before(note);
+  }
+  note.hidden = !(data.suggestion && options.length);
+  note.textContent = note.hidden ? "" : `Did you mean “${data.suggestion}”?`;
   const url = `${form.getAttribute("action")}?q=${encodeURIComponent(query)}`;
   allLink.href = url;
   if (options.length) {
@@ -98,9 +124,10 @@ function show(query, data) {
     listbox.append(empty);
     allLink.textContent = "Search tips and the roadmap";
   }
+  const suggestion = data.suggestion && options.length ? ` Did you mean ${data.suggestion}?` : "";
   status.textContent = data.error
     ? data.error
-    : `${options.length || "No"} lesson${options.length === 1 ? "" : "s"} found.`;
+    : `${options.length || "No"} lesson${options.length === 1 ? "" : "s"} found.${suggestion}`;
   open();
 }
 
@@ -146,7 +173,7 @@ function onKeydown(event) {
     setActive(next < -1 ? options.length - 1 : next >= options.length ? -1 : next);
   } else if (event.key === "Enter" && isOpen && active >= 0) {
     event.preventDefault();
-    window.location.assign(options[active].dataset.url);
+    follow(options[active]);
   } else if (event.key === "Escape" && isOpen) {
     event.preventDefault(); // closes the list, not the search text or anything else
     close();

@@ -1,14 +1,17 @@
 """
 Search figures: index build time, the cost of saving one lesson (its index update
 included) and query latency, for synthetic courses of 100, 1,000 and 10,000
-lesson-sized documents. Prints a table with the targets beside the figures, and
-exits non-zero when one is missed.
+lesson-sized documents. Prints a table; asserts nothing (targets are printed
+beside the figures).
 
     .venv/bin/python tests/benchmarks/bench_search.py [--quick] [--sizes 100,1000,10000]
-        [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+        [--database-url sqlite|postgres://postgres@127.0.0.1:5432/search]
 
-SQLite runs in a scratch file; with a PostgreSQL URL a scratch database
-``bench_search_<pid>`` is created on that server and dropped afterwards. Django
+Without ``--database-url`` both backends are measured, SQLite then PostgreSQL
+(``BENCH_POSTGRES_URL``, default the local server); the exit status is non-zero
+when PostgreSQL's p95 misses 2 ms at 1,000 lessons or 5 ms at 10,000. SQLite runs
+in a scratch file; for PostgreSQL a scratch database ``<name>_bench`` is created
+on that server and dropped afterwards. Django
 runs as in production (DEBUG off: no query logging), but with the page cache off,
 so every /search.json request runs the search. Query latency is given as
 wall-clock time and as the CPU time of this process, which a busy machine
@@ -31,6 +34,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +45,10 @@ ROOT = Path(__file__).resolve().parents[2]
 WORDS_PER_LESSON = 900
 SAVES = 30  # lessons saved per size
 QUERIES = 200  # queries per kind per size
-TARGET_P95_MS = 5.0
+# p95 of search() by course size (PostgreSQL must meet them; SQLite is printed beside).
+TARGET_P95_MS = {1_000: 2.0, 10_000: 5.0}
+# The server every CI machine runs; a scratch database "<name>_bench" is made on it.
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/search"
 TARGET_SAVE_RATIO = 1.5
 
 
@@ -58,9 +65,10 @@ def setup_django(database_url: str | None) -> tuple[str, callable]:
     if database_url and database_url.startswith("postgres"):
         import psycopg
 
-        name = f"bench_search_{os.getpid()}"
-        server = database_url.rsplit("/", 1)[0]
+        server, _, base = database_url.rpartition("/")
+        name = f"{base or 'postgres'}_bench"
         with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # left by an interrupted run
             conn.execute(f'CREATE DATABASE "{name}"')
         os.environ["DATABASE_URL"] = f"{server}/{name}"
 
@@ -251,11 +259,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="Course sizes, in lessons.")
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 lessons only.")
-    parser.add_argument("--database-url", default=None, help="postgres://… to measure PostgreSQL.")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="One backend: sqlite (a scratch file) or postgres://… (a scratch database). "
+        "Default: both, SQLite then PostgreSQL at BENCH_POSTGRES_URL.",
+    )
     args = parser.parse_args()
+    if args.database_url is None:
+        return both(sys.argv[1:])
     sizes = [int(size) for size in ("100,1000" if args.quick else args.sizes).split(",")]
-    label, cleanup = setup_django(args.database_url)
-    missed = 0
+    url = None if args.database_url == "sqlite" else args.database_url
+    label, cleanup = setup_django(url)
+    missed = []
     try:
         from tests.factories import make_section
         from tutorials import search
@@ -279,9 +295,11 @@ def main() -> int:
                 f"  {'query (8 results)':<19}{'p50 ms':>8}{'p95 ms':>8}{'cpu p50':>9}"
                 f"{'cpu p95':>9}{'p95 /search.json':>18}"
             )
+            target = TARGET_P95_MS.get(size, TARGET_P95_MS[max(TARGET_P95_MS)])
             for kind, (p50, p95, cpu50, cpu95, view95) in measure_queries(queries).items():
-                flag = "" if p95 < TARGET_P95_MS else f"  (target p95 < {TARGET_P95_MS} ms)"
-                missed += bool(flag)
+                flag = "" if p95 < target else f"  (target p95 < {target} ms)"
+                if p95 >= target and label.startswith("postgresql") and size in TARGET_P95_MS:
+                    missed.append(f"{kind} at {size:,}: p95 {p95:.2f} ms >= {target} ms")
                 print(
                     f"  {kind:<19}{p50:>8.2f}{p95:>8.2f}{cpu50:>9.2f}{cpu95:>9.2f}"
                     f"{view95:>18.2f}{flag}"
@@ -292,12 +310,23 @@ def main() -> int:
                 f"\nsave at {sizes[-1]:,} / save at {sizes[0]:,} lessons: {ratio:.2f}x "
                 f"(target <= {TARGET_SAVE_RATIO}x)"
             )
-            missed += ratio > TARGET_SAVE_RATIO
     finally:
         cleanup()
     if missed:
-        print(f"\n{missed} target(s) missed (see above)")
-    return 1 if missed else 0  # make bench fails on a miss
+        print("MISSED (PostgreSQL):", "; ".join(missed))
+        return 1
+    return 0
+
+
+def both(argv: list[str]) -> int:
+    """SQLite, then PostgreSQL, each in its own process (Django is set up once per
+    process); non-zero when PostgreSQL misses its targets or cannot be reached."""
+    failed = 0
+    for url in ("sqlite", os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)):
+        result = subprocess.run([sys.executable, __file__, *argv, "--database-url", url])
+        failed |= result.returncode != 0
+        print(flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ await esbuild.build({
 // The lesson page's modules, in the order base.html and lesson.html loaded them.
 const LESSON_JS = [
   "site.js", "progress.js", "shortcuts.js", "search.js", "header-offset.js",
-  "copy.js", "toc.js", "runner.js", "exercises.js",
+  "copy.js", "toc.js", "runner.js", "exercises.js", "search-highlight.js",
 ];
 const LESSON_CSS = [
   "pygments.css", "site.css", "search.css", "runner.css", "trace-diagram.css", "exercises.css",

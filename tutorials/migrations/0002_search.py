@@ -6,10 +6,10 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-# The SQLite index: FTS5 tables (see tutorials/search_sqlite.py). PostgreSQL uses the
+# The SQLite index: FTS5 tables (see tutorials/search/sqlite.py). PostgreSQL uses the
 # SearchDocument/SearchSection tables below instead, which SQLite skips
 # (required_db_vendor). The SQL is frozen here, not imported, so later changes to
-# search_sqlite.py need a migration of their own.
+# search/sqlite.py need a migration of their own.
 FTS5_TABLES = [
     "CREATE VIRTUAL TABLE tutorials_search_document USING fts5("
     "title, headings, body, title_key UNINDEXED, anchors UNINDEXED, "

@@ -18,7 +18,10 @@ are 8 letters or fewer: "transaction" is stemmed to "transact").
 Only strings built by ``match_expression()`` reach MATCH: each word is quoted as
 an FTS5 string, so no user text can be FTS5 syntax.
 
-The migration ``0002_search`` creates the tables on SQLite only.
+A third column set, ``parts``, holds the parts of identifiers (``save`` finds
+post_save, see ``text.identifier_parts``); ``tutorials_search_vocab`` (fts5vocab)
+lists the index's terms for typo suggestions. The migrations ``0002_search`` and
+``0003_search_parts_vocabulary`` create the tables on SQLite only.
 """
 
 from __future__ import annotations
@@ -27,20 +30,26 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from .models import Tutorial
-from .search_text import MATCH_END, MATCH_START, Entry, Query, Term, best_part, normalize
+from ..models import Tutorial
+from .text import MATCH_END, MATCH_START, Entry, Query, Term, best_part, normalize
 
 DOCUMENTS = "tutorials_search_document"
 HEADINGS = "tutorials_search_heading"
-DOCUMENT_RANK = "bm25(10.0, 5.0, 1.0, 0.0, 0.0)"  # title, headings, body, key, anchors
-HEADING_RANK = "bm25(10.0, 5.0)"  # title, headings
+VOCABULARY = "tutorials_search_vocab"  # fts5vocab: each term of DOCUMENTS, in how many
+# title, headings, body, key, anchors, identifier parts (see text.identifier_parts)
+DOCUMENT_RANK = "bm25(10.0, 5.0, 1.0, 0.0, 0.0, 1.0)"
+HEADING_RANK = "bm25(10.0, 5.0, 2.0)"  # title, headings, their identifier parts
 MARKS = f"char({ord(MATCH_START)}), char({ord(MATCH_END)})"
 
 
 def _fts_string(term: Term) -> str:
     """One term as an FTS5 string (a phrase if it has several words)."""
     quoted = '"' + " ".join(term.words).replace('"', '""') + '"'
-    return quoted + " *" if term.prefix else quoted
+    if term.prefix:
+        quoted += " *"
+    if term.alternatives:
+        quoted = "(" + " OR ".join([quoted, *(f'"{word}"' for word in term.alternatives)]) + ")"
+    return quoted
 
 
 def match_expression(query: Query, mode: str) -> str:
@@ -66,13 +75,13 @@ def _delete(cursor, tutorial_ids: list[int] | None = None) -> None:
 def _insert(cursor, entries: Iterable[Entry]) -> None:
     for e in entries:
         cursor.execute(
-            f"INSERT INTO {DOCUMENTS} (rowid, title, headings, body, title_key, anchors) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            [e.tutorial_id, e.title, e.headings, e.body, e.title_key, e.anchors],
+            f"INSERT INTO {DOCUMENTS} (rowid, title, headings, body, title_key, anchors, parts) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [e.tutorial_id, e.title, e.headings, e.body, e.title_key, e.anchors, e.parts],
         )
         cursor.execute(
-            f"INSERT INTO {HEADINGS} (rowid, title, headings) VALUES (%s, %s, %s)",
-            [e.tutorial_id, e.title, e.headings],
+            f"INSERT INTO {HEADINGS} (rowid, title, headings, parts) VALUES (%s, %s, %s, %s)",
+            [e.tutorial_id, e.title, e.headings, e.head_parts],
         )
 
 
@@ -168,7 +177,7 @@ def ranked(
 
 def details(query: Query, ids: list[int]) -> dict[int, dict[str, str]]:
     """For each lesson in ``ids``: its title with matches marked, and the section
-    with the most of the query's words (see ``search_text.best_part``)."""
+    with the most of the query's words (see ``text.best_part``)."""
     if not ids:
         return {}
     placeholders = ", ".join(["%s"] * len(ids))
@@ -177,13 +186,35 @@ def details(query: Query, ids: list[int]) -> dict[int, dict[str, str]]:
             f"SELECT rowid, highlight({DOCUMENTS}, 0, {MARKS}), "
             f"highlight({DOCUMENTS}, 1, {MARKS}), highlight({DOCUMENTS}, 2, {MARKS}), anchors "
             f"FROM {DOCUMENTS} WHERE {DOCUMENTS} MATCH %s AND rowid IN ({placeholders})",
-            [match_expression(Query(query.terms), "any"), *ids],
+            [match_expression(Query(query.terms + query.hints), "any"), *ids],
         )
         rows = cursor.fetchall()
     return {
-        rowid: {"title": title, **best_part(headings, body, anchors)}
+        rowid: {"title": title, **best_part(headings, body, anchors, query)}
         for rowid, title, headings, body, anchors in rows
     }
+
+
+def has_term(term: Term) -> bool:
+    """Whether any lesson has ``term`` (as typed: a prefix if it is one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {DOCUMENTS} WHERE {DOCUMENTS} MATCH %s LIMIT 1", [_fts_string(term)]
+        )
+        return cursor.fetchone() is not None
+
+
+def similar_terms(word: str) -> list[tuple[str, int]]:
+    """Terms of the index (stems) that could be ``word`` mistyped, with the number
+    of lessons each is in: same first letter, about the same length. The caller
+    picks by edit distance (``text.closest_term``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT term, doc FROM {VOCABULARY} WHERE term >= %s AND term < %s "
+            "AND length(term) BETWEEN %s AND %s",
+            [word[0], chr(ord(word[0]) + 1), max(2, len(word) - 4), len(word) + 2],
+        )
+        return cursor.fetchall()
 
 
 def snapshot() -> dict[str, list[tuple]]:

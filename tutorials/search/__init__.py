@@ -8,8 +8,8 @@ One interface, whichever database is in use::
     rebuild()                     rebuild every entry from the Tutorial table
     search(text)                  the lessons that best match what a learner typed
 
-On SQLite (the default) the entries live in FTS5 tables (``search_sqlite.py``); on
-PostgreSQL in weighted tsvectors with GIN indexes (``search_postgres.py``). The
+On SQLite (the default) the entries live in FTS5 tables (``sqlite.py``); on
+PostgreSQL in weighted tsvectors with GIN indexes (``postgres.py``). The
 backend is chosen by ``connection.vendor``.
 
 Entries are kept current by the ``post_save`` and ``post_delete`` receivers in
@@ -26,6 +26,8 @@ with all the words anywhere, each group by weighted relevance (title > headings
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import ModuleType
@@ -36,9 +38,17 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from . import metrics
-from .models import SearchMiss, Tutorial
-from .search_text import Highlighted, Query, build_entry, parse_query
+from .. import metrics
+from ..models import SearchMiss, Tutorial
+from .text import (
+    Highlighted,
+    Query,
+    Term,
+    build_entry,
+    closest_term,
+    edit_distance,
+    parse_query,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +64,12 @@ __all__ = ["index_tutorial", "remove_tutorial", "rebuild", "search", "Hit", "Res
 def backend() -> ModuleType:
     """The module that stores and queries the index for the database in use."""
     if connection.vendor == "postgresql":
-        from . import search_postgres
+        from . import postgres
 
-        return search_postgres
-    from . import search_sqlite
+        return postgres
+    from . import sqlite
 
-    return search_sqlite
+    return sqlite
 
 
 # Keeping the index current ------------------------------------------------------
@@ -179,19 +189,83 @@ class Results:
     query: Query
     hits: list[Hit]
     matched: str = ""  # "all" (every word) or "any" (some of them); "" if nothing
+    # "Did you mean …?": the query with its typos corrected, when the query as typed
+    # found little (nothing, or not all its words) and this finds more. The hits
+    # are then this suggestion's.
+    suggestion: str = ""
 
 
 @metrics.observe_search
 def search(text: str, *, limit: int = RESULTS_PER_PAGE) -> Results:
     """The published lessons that best match ``text``, best first.
 
-    Any text is accepted: words are taken from it (see ``search_text.parse_query``)
+    Any text is accepted: words are taken from it (see ``text.parse_query``)
     and nothing else, so the result is a list, possibly empty, never an error.
+    When that finds nothing, or only lessons with some of the words, words the
+    index does not have are replaced by the nearest it has (``suggest``) and, if
+    that finds more, its results are returned with ``suggestion`` set.
     """
     query = parse_query(text)
     if not query:
         return Results(query, [])
+    results = _search(query, limit)
+    if results.hits and results.matched == "all":
+        return results
+    corrected, replaced = suggest(query)
+    if not replaced:
+        return results
+    better = _search(corrected, limit)
+    if better.hits and (not results.hits or better.matched == "all"):
+        wording = _suggestion_text(query.key, replaced, better.hits)
+        return Results(query, better.hits, better.matched, suggestion=wording)
+    return results
+
+
+def suggest(query: Query) -> tuple[Query, dict[str, str]]:
+    """``query`` with each single word the index lacks replaced by the nearest
+    word (stem) of the index's own vocabulary, and ``{typed: stem}`` for those."""
     store = backend()
+    terms, replaced = [], {}
+    for term in query.terms:
+        word = term.words[0]
+        if len(term.words) == 1 and len(word) >= 3 and not store.has_term(term):
+            nearest = closest_term(word, store.similar_terms(word))
+            if nearest is not None:
+                terms.append(Term((nearest,)))
+                replaced[word] = nearest
+                continue
+        terms.append(term)
+    return Query(tuple(terms), query.excluded, query.key), replaced
+
+
+def _suggestion_text(key: str, replaced: dict[str, str], hits: list[Hit]) -> str:
+    """The typed words with each replaced one spelt as the hits show it (the index
+    holds stems: "receiv" is shown as the "receive" of the snippets)."""
+    # Every word of the hits' text, identifiers split ("m2m_changed" -> "changed").
+    marked = Counter(
+        word
+        for hit in hits
+        for part in (hit.title, hit.heading, hit.snippet)
+        for word in re.findall(r"[^\W_]+", str(part).casefold())
+    )
+    spelt = {}
+    for typed, stem in replaced.items():
+        # The spelling nearest what was typed ("changed", not "changes"), then the commonest.
+        forms = [
+            (edit_distance(typed, w), -n, w)
+            for w, n in marked.items()
+            if w.startswith(stem) and w.isalnum()
+        ]
+        spelt[typed] = min(forms)[2] if forms else stem
+    return " ".join(spelt.get(word, word) for word in key.split())
+
+
+def _search(query: Query, limit: int) -> Results:
+    store = backend()
+    if hasattr(store, "ranked_ids"):  # one statement does every tier (PostgreSQL)
+        rows, matched = store.ranked_ids(query, limit)
+        lessons = {row[0]: row for row in rows}  # the lessons' rows come with it
+        return Results(query, _hits(store, query, list(lessons), lessons), matched)
     exact = store.exact_title(query)[:limit]
     ids, matched = list(exact), ""
     cap = getattr(store, "RANK_CAP", RANK_CAP)  # a backend may rank fewer
@@ -206,18 +280,30 @@ def search(text: str, *, limit: int = RESULTS_PER_PAGE) -> Results:
     return Results(query, _hits(store, query, ids), matched)
 
 
-def _hits(store: ModuleType, query: Query, ids: list[int]) -> list[Hit]:
-    """Hits for ``ids`` in that order, leaving out any lesson not published now."""
+def _hits(
+    store: ModuleType, query: Query, ids: list[int], lessons: dict[int, tuple] | None = None
+) -> list[Hit]:
+    """Hits for ``ids`` in that order, leaving out any lesson not published now.
+
+    ``lessons``: the rows ``(id, title, slug, section slug, section title)`` if the
+    backend's ranking already read them (published lessons only)."""
     if not ids:
         return []
-    lessons = {
-        row[0]: row
-        for row in Tutorial.objects.published()
-        .filter(pk__in=ids)
-        .order_by()  # the order is the ranking's; the default ordering costs a join
-        .values_list("pk", "title", "slug", "section__slug", "section__title")
-    }
-    parts = store.details(query, [pk for pk in ids if pk in lessons])
+    if lessons is None:
+        lessons = {
+            row[0]: row
+            for row in Tutorial.objects.published()
+            .filter(pk__in=ids)
+            .order_by()  # the order is the ranking's; the default ordering costs a join
+            .values_list("pk", "title", "slug", "section__slug", "section__title")
+        }
+    details = getattr(store, "fast_details", store.details)
+    parts = details(query, [pk for pk in ids if pk in lessons])
+    if len(query.terms) > 1:
+        # A question ("why doesn't my post_save fire on bulk_create"): the lesson
+        # with one section that has most of its words, in the heading best, first.
+        covered = {pk: parts.get(pk, {}).get("covered", (0, 0)) for pk in ids}
+        ids = sorted(ids, key=lambda pk: (-covered[pk][0], -covered[pk][1]))
     hits = []
     for pk in ids:
         if pk not in lessons:

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from . import search
-from .pagecache import cacheable_page
+from .. import search
+from ..pagecache import cacheable_page
 
 MAX_QUERY_LENGTH = 200  # characters, as the search box's maxlength
 
@@ -57,9 +57,11 @@ def search_page(request: HttpRequest) -> HttpResponse:
 def search_json(request: HttpRequest) -> JsonResponse:
     """The first results for ``?q=``, with matched words marked, as JSON.
 
-    ``{"query": …, "matched": "all"|"any"|"", "results": [{"title": segments,
+    ``{"query": …, "matched": "all"|"any"|"", "suggestion": "" or the corrected
+    query whose results these are, "results": [{"title": segments,
     "section": …, "url": …, "heading": segments, "snippet": segments}, …]}``
-    where ``segments`` is a list of ``[text, is_match]`` pairs, so the page can
+    where ``segments`` is a list of ``[text, is_match]`` pairs (``[text, is_match,
+    true]`` for a piece of code), so the page can
     build the list from text nodes, without parsing any HTML.
     """
     _form, text, error = _read(request)
@@ -70,6 +72,7 @@ def search_json(request: HttpRequest) -> JsonResponse:
         {
             "query": text,
             "matched": results.matched if results else "",
+            "suggestion": results.suggestion if results else "",
             "results": [hit.as_json() for hit in results.hits] if results else [],
         }
     )
