@@ -30,6 +30,11 @@ READING_ORDER = [
     "/signals-in-practice/testing-signals/",
     "/signals-in-practice/pitfalls/",
     "/signals-in-practice/under-the-hood/",
+    "/signals-in-real-projects/detecting-changes/",
+    "/signals-in-real-projects/background-work/",
+    "/signals-in-real-projects/rest-of-the-stack/",
+    "/signals-in-real-projects/orm-edge-cases/",
+    "/signals-in-real-projects/debugging-receivers/",
 ]
 
 

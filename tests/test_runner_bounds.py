@@ -30,17 +30,25 @@ def _isolated(settings, tmp_path_factory):
 
 
 def run(code: str, **limits):
+    """Run ``code`` cold; the run's own cgroup must be gone when it returns (warm
+    sandboxes of this process, waiting in their pool with their cgroups, are not it)."""
     limits.setdefault("cpu_seconds", 5)
     limits.setdefault("wall_timeout", 20)
-    return run_cold(textwrap.dedent(code), Limits(**limits))
+    before = set(run_dirs())
+    result = run_cold(textwrap.dedent(code), Limits(**limits))
+    result.leftover_cgroups = sorted(set(run_dirs()) - before)
+    return result
 
 
 def run_dirs() -> list[str]:
+    """This process's run cgroups (``run-<pid>-<n>``): another test worker's runs, going
+    on at the same time, are not this test's leftovers."""
     state = cgroups.support()
+    mine = f"run-{os.getpid()}-"
     found = []
     for parent in (state.memory_dir, state.pids_dir):
         if parent and os.path.isdir(parent):
-            found += [name for name in os.listdir(parent) if name.startswith("run-")]
+            found += [name for name in os.listdir(parent) if name.startswith(mine)]
     return found
 
 
@@ -74,7 +82,7 @@ def test_eight_forked_allocators_are_stopped_for_memory_within_the_run_bound():
     assert "all children ended" not in result.text
     assert result.memory_peak_bytes is not None
     assert result.memory_peak_bytes <= BOUND
-    assert run_dirs() == []
+    assert result.leftover_cgroups == []
 
 
 def test_the_production_bound_holds_against_the_reported_3_gb_of_children():
@@ -102,7 +110,7 @@ def test_memory_held_in_a_memfd_counts_against_the_run_and_stops_it():
     assert result.stopped == "memory", (result.stopped, result.text)
     assert "held" not in result.text
     assert result.memory_peak_bytes <= BOUND
-    assert run_dirs() == []
+    assert result.leftover_cgroups == []
 
 
 def test_a_fork_bomb_meets_the_process_count_of_the_whole_run():
@@ -125,7 +133,7 @@ def test_a_fork_bomb_meets_the_process_count_of_the_whole_run():
     words = result.text.split()
     assert words[:2] == ["refused", "after"], result.text
     assert int(words[2]) < 20
-    assert run_dirs() == []
+    assert result.leftover_cgroups == []
 
 
 def test_each_run_cgroup_is_removed_after_a_warm_sandbox_is_closed_unused():

@@ -50,7 +50,11 @@ def test_a_typo_gets_did_you_mean_and_its_results(course, typed, meant, lesson):
 
 def test_dispatch_uid_typo_finds_the_lesson_that_explains_dispatch_uid(course):
     results = search.search("dispach uid")
-    assert results.hits[0].url.startswith("/django-signals/connecting-receivers/")
+    assert results.suggestion == "dispatch uid"
+    # Several lessons use dispatch_uid now (testing, debugging); the one that explains
+    # it is among the first three.
+    top = [hit.url for hit in results.hits[:3]]
+    assert any(url.startswith("/django-signals/connecting-receivers/") for url in top), top
 
 
 def test_the_suggestion_is_spelt_as_typed_not_as_the_index_stems_it(course):
@@ -97,7 +101,11 @@ def test_bulk_create_is_found_however_it_is_spelt(course, spelling):
 
 def test_a_question_finds_the_section_that_answers_it(course):
     hit = first("why doesn't my post_save fire on bulk_create")
-    assert hit.url == "/signals-in-practice/pitfalls/#bulk-operations-send-no-save-signals"
+    # Pitfalls › Bulk operations, or the prediction right under it that asks exactly this.
+    assert hit.url in {
+        "/signals-in-practice/pitfalls/#bulk-operations-send-no-save-signals",
+        "/signals-in-practice/pitfalls/#predict-bulk_create-and-post_save",
+    }, hit.url
 
 
 def test_signal_not_firing_finds_receivers_that_never_run(course):

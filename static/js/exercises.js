@@ -205,7 +205,8 @@ function enhanceExercise(block, lessonSlug, index) {
   const number = index + 1;
   const domId = `exercise-${key}`;
   const view = block.querySelector(".exercise-code");
-  const starter = view.textContent.replace(/\n+$/, "");
+  // The code only: copy.js may have added its "Copy" button beside the <pre> already.
+  const starter = (view.querySelector("pre") || view).textContent.replace(/\n+$/, "");
   block.querySelector(".exercise-offline")?.remove();
   block.id = block.id || domId;
 

@@ -53,11 +53,13 @@ await esbuild.build({
   outfile: OUT,
 });
 
-// The lesson page's modules, in the order base.html and lesson.html loaded them.
-const LESSON_JS = [
-  "site.js", "progress.js", "shortcuts.js", "search.js", "header-offset.js",
-  "copy.js", "toc.js", "runner.js", "exercises.js", "search-highlight.js",
-];
+// The lesson page's modules, in the order base.html and lesson.html loaded them. The
+// site-wide ones are small and run at once, before the page's load event, as their
+// <script type="module"> tags did (the search box and "/" work from the first key);
+// the lesson's own start one task each after that.
+const FIRST_JS = ["site.js", "progress.js", "shortcuts.js", "search.js", "header-offset.js"];
+const LATER_JS = ["copy.js", "toc.js", "runner.js", "exercises.js", "search-highlight.js"];
+const LESSON_JS = [...FIRST_JS, ...LATER_JS];
 const LESSON_CSS = [
   "pygments.css", "site.css", "search.css", "runner.css", "trace-diagram.css", "exercises.css",
 ];
@@ -69,9 +71,10 @@ const js = await esbuild.build({
     // thread (Lighthouse's Total Blocking Time). esbuild keeps each import() in this
     // file, as a lazily evaluated module.
     contents: [
+      ...FIRST_JS.map((name) => `import "./${name}";`),
       "const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));",
       "(async () => {",
-      `  for (const load of [${LESSON_JS.map((name) => `() => import("./${name}")`).join(", ")}]) {`,
+      `  for (const load of [${LATER_JS.map((name) => `() => import("./${name}")`).join(", ")}]) {`,
       "    await load();",
       "    await nextTask();",
       "  }",
