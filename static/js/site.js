@@ -108,3 +108,24 @@ for (const box of scrollers) {
   updateFocusable(box);
   resized.observe(box);
 }
+
+// Bootstrap's offcanvas script is only needed to open the roadmap on a narrow screen:
+// it is loaded on the first press of the menu button, not by every page. Once it has
+// run, its own click handler (on the document) opens the menu: press the button again.
+const menuButton = document.querySelector("[data-bootstrap-js]");
+let bootstrapLoaded = null;
+menuButton?.addEventListener("click", (event) => {
+  if (bootstrapLoaded === true) return;
+  event.preventDefault();
+  event.stopPropagation();
+  bootstrapLoaded ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = menuButton.dataset.bootstrapJs;
+    script.onload = resolve;
+    script.onerror = reject;
+    document.head.append(script);
+  }).then(() => {
+    bootstrapLoaded = true;
+    menuButton.click();
+  });
+});
