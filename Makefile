@@ -98,11 +98,13 @@ bootstrap: ## Rebuild the trimmed Bootstrap in static/vendor/bootstrap/ (npm, se
 
 # `audit` and `check` are here so CI runs them: the audit fails when PyPI cannot be
 # reached (see tools/audit.py), and `check` is what the Docker build runs.
+# Tests that need PostgreSQL or Redis carry a marker and run in the targets below (which
+# .ci/run calls, against the services on the machine), never skipped.
 test: install-dev audit system-deps node-deps compile collectstatic check ## Install what the tests need and run them all
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 -m "not postgres and not redis"
 
 test-postgres: install-dev ## Database, search and cache tests against PostgreSQL and Redis
-	DATABASE_URL=$(PG_URL) CACHE_URL=$(REDIS_URL) $(PY) -m pytest -m "not browser" -p no:randomly \
+	DATABASE_URL=$(PG_URL) CACHE_URL=$(REDIS_URL) $(PY) -m pytest -m "not browser and not redis" -p no:randomly \
 	  tests/test_models.py tests/test_content.py tests/test_views.py tests/test_search*.py \
 	  tests/test_pagecache.py tests/test_security.py \
 	  tests/test_content_sync.py tests/test_links.py \
@@ -130,9 +132,8 @@ test-deploy: install deploy-deps collectstatic ## The operator's deployment, for
 # `manage.py runner_worker` processes that the tests start and stop by PID (one is
 # killed mid-run); the counters and the login throttle on Redis too.
 test-runner-redis: install-dev system-deps compile collectstatic ## The code runner's Redis mode, with real runner workers
-	REDIS_URL=$(RUNNER_REDIS_TEST_URL) $(PY) -m pytest -p no:randomly -n 0 \
-	  tests/test_runner_redis.py tests/test_counters.py \
-	  "tests/test_security.py::test_parallel_wrong_passwords_are_checked_at_most_the_limit"
+	REDIS_URL=$(RUNNER_REDIS_TEST_URL) $(PY) -m pytest -p no:randomly -n 0 -m redis \
+	  tests/test_runner_redis.py tests/test_counters.py tests/test_security.py
 
 runner-worker: migrate compile ## Run one code-runner worker (RUNNER_QUEUE=redis, see docs/runner.md)
 	RUNNER_QUEUE=redis $(MANAGE) runner_worker

@@ -26,9 +26,15 @@ from tutorials.runner.testing import finish, isolate, run_url
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
-pytestmark = pytest.mark.skipif(
-    not REDIS_URL, reason="REDIS_URL is not set (make test-runner-redis sets it)"
-)
+# Run by make test-runner-redis (REDIS_URL set); `make test` deselects the marker.
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture(autouse=True)
+def _redis_url_is_set():
+    if not REDIS_URL:
+        pytest.fail("REDIS_URL is not set: run the redis tests with make test-runner-redis")
+
 
 LOST_AFTER = 3  # seconds: how soon a killed worker's run is noticed, kept short here
 

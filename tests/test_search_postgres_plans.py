@@ -13,10 +13,14 @@ from tutorials.search import text as search_text
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="PostgreSQL plans: make test-postgres"
-    ),
+    pytest.mark.postgres,  # run by make test-postgres; `make test` deselects the marker
 ]
+
+
+@pytest.fixture(autouse=True)
+def _on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.fail("these plans are PostgreSQL's: run them with make test-postgres")
 
 
 @pytest.fixture

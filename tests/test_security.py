@@ -253,7 +253,7 @@ def _cache_config(backend: str, tmp_path) -> dict:
             "LOCATION": str(tmp_path / "cache"),
         }
     if not os.environ.get("REDIS_URL"):
-        pytest.skip("REDIS_URL is not set (make test-runner-redis sets it)")
+        pytest.fail("REDIS_URL is not set: run the redis tests with make test-runner-redis")
     return {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
@@ -261,7 +261,9 @@ def _cache_config(backend: str, tmp_path) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("backend", ["locmem", "file", "redis"])
+@pytest.mark.parametrize(
+    "backend", ["locmem", "file", pytest.param("redis", marks=pytest.mark.redis)]
+)
 def test_parallel_wrong_passwords_are_checked_at_most_the_limit(
     backend, settings, tmp_path, django_user_model
 ):
