@@ -134,7 +134,10 @@ def setting(name: str, default=None):
         return getattr(settings, f"RUNNER_{name}")
     # No settings module (the authors' CLI), or a setting made after start-up: the
     # environment, parsed as config/settings.py parses it.
-    return from_environment(os.environ).get(f"RUNNER_{name}", default)
+    # Only this one variable is read and parsed: setting() is on every run's path.
+    if name not in DEFAULTS:
+        return default
+    return from_environment(os.environ, only=(name,)).get(f"RUNNER_{name}", default)
 
 
 def get(name: str):
@@ -214,18 +217,22 @@ _PARSERS: dict[str, Callable[[str], object]] = {
 }
 
 
-def from_environment(environ: Mapping[str, str]) -> dict[str, object]:
+def from_environment(
+    environ: Mapping[str, str], only: tuple[str, ...] | None = None
+) -> dict[str, object]:
     """
     The ``RUNNER_*`` settings given in ``environ`` (e.g. ``os.environ``), parsed.
 
     Only variables that are set (and not empty, except ``RUNNER_BWRAP``, where
     empty means "no bubblewrap") are returned; the others keep the defaults
     above. A value that does not parse raises ``ImproperlyConfigured`` naming it.
+    ``only`` limits the reading to those names (without the prefix).
     """
     from django.core.exceptions import ImproperlyConfigured
 
     found: dict[str, object] = {}
-    for name, default in DEFAULTS.items():
+    for name in only or DEFAULTS:
+        default = DEFAULTS[name]
         text = environ.get(f"RUNNER_{name}")
         if text is None or (text.strip() == "" and name != "BWRAP"):
             continue
