@@ -289,6 +289,25 @@ def test_run_cgroups_left_by_a_dead_server_process_are_swept():
     assert not any(os.path.exists(path) for path in stale)
 
 
+def test_a_run_gets_its_cgroup_after_another_process_removed_the_empty_group(monkeypatch):
+    # Each server process removes the empty group directory as it exits; a process
+    # still running must make it again for its next run, not run without a cgroup.
+    monkeypatch.setattr(cgroups, "GROUP_NAME", f"tutorials-runner-test-{os.getpid()}")
+    cgroups._support.cache_clear()
+    state = cgroups.support()
+    assert state.available, state.reason
+    cgroups._remove_groups(state)  # what another process does at its exit
+    assert not os.path.exists(state.memory_dir)
+    run_cgroup = cgroups.RunCgroup.create(Limits())
+    try:
+        assert run_cgroup is not None
+        assert all(os.path.isdir(path) for path in run_cgroup.dirs)
+    finally:
+        if run_cgroup is not None:
+            run_cgroup.remove()
+        cgroups._remove_groups(cgroups.support())
+
+
 def _dead_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db.utils import OperationalError
 from django.test import Client, RequestFactory
 
 from tutorials.clients import client_key
@@ -234,6 +235,29 @@ def test_job_payload_fields_are_passed_through_to_the_run(monkeypatch):
     seen.clear()
     jobs.run_payload({"code": "y = 2"})
     assert seen == {"code": "y = 2"}
+
+
+def test_the_answer_is_published_before_the_counting_which_cannot_lose_it(monkeypatch):
+    # An exercise's counters are a database write: the learner's result goes out
+    # first, and a failed write (a locked database) is logged, the result kept.
+    events = []
+    monkeypatch.setattr(jobs.pool, "run", lambda code, **extra: jobs.pool.RunResult())
+    monkeypatch.setattr(jobs.metrics, "record_run", lambda result: events.append("metrics"))
+
+    def locked(payload, result):
+        events.append("record")
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(jobs.exercises, "record", locked)
+    job = jobs.Job(
+        payload={"code": "x = 1", "exercise": "a/b"},
+        client="client-a",
+        admission=throttle.admit("client-a"),
+    )
+    outcome = jobs.execute(job, publish=lambda outcome: events.append(outcome.status))
+    assert events == [200, "metrics", "record"]
+    assert outcome.status == 200
+    assert throttle.admit("client-a").place == 0  # the ticket was given back too
 
 
 def test_sandboxes_run_at_the_lowest_cpu_priority(url, settings):

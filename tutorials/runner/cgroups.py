@@ -224,7 +224,16 @@ class RunCgroup:
         if not state.available:
             return None
         try:
-            return cls(state, limits.run_memory_bytes, limits.processes)
+            try:
+                return cls(state, limits.run_memory_bytes, limits.processes)
+            except FileNotFoundError:
+                # Another server process removed the empty group as it exited
+                # (``_remove_groups``): probe again, which makes it again.
+                _support.cache_clear()
+                state = support()
+                if not state.available:
+                    return None
+                return cls(state, limits.run_memory_bytes, limits.processes)
         except OSError as exc:
             logger.warning("Code runner: could not make a run cgroup: %s", exc)
             return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from .. import exercises, metrics
@@ -58,27 +59,46 @@ class Outcome:
         return asdict(self)
 
 
-def execute(job: Job) -> Outcome:
+def execute(job: Job, publish: Callable[[Outcome], None] | None = None) -> Outcome:
     """
     Run the job's payload in a sandbox (the caller holds a run slot, see
     ``pool.slots.hold()``) and give back its client's tickets, whatever happens.
     A job that waited longer than ``RUNNER_QUEUE_TIMEOUT`` is not run.
+
+    ``publish``, if given, gets the outcome as soon as it is known; the
+    bookkeeping (metrics, an exercise's counters, the tickets) comes after it, so
+    the learner does not wait for a database write.
     """
+    result = None
     try:
         if time.time() - job.submitted > limits.get("QUEUE_TIMEOUT"):
-            return Outcome(503, {"error": GAVE_UP})
-        throttle.started(job.client, job.admission)
-        try:
-            result = run_payload(job.payload)
-        except pool.SandboxUnavailable as unavailable:
-            metrics.record_refused_run()
-            return Outcome(503, {"error": str(unavailable) or UNAVAILABLE})
+            outcome = Outcome(503, {"error": GAVE_UP})
+        else:
+            throttle.started(job.client, job.admission)
+            try:
+                result = run_payload(job.payload)
+                outcome = Outcome(200, result.to_dict())
+            except pool.SandboxUnavailable as unavailable:
+                metrics.record_refused_run()
+                outcome = Outcome(503, {"error": str(unavailable) or UNAVAILABLE})
+        if publish is not None:
+            publish(outcome)
+        if result is not None:
+            _count(job, result)
+        return outcome
+    finally:
+        throttle.finished(job.client, job.admission)
+
+
+def _count(job: Job, result) -> None:
+    """The run's metrics and, for an exercise, its counters; a failure here (a
+    locked database, say) is logged and never costs the learner the result."""
+    try:
         metrics.record_run(result)
         if "exercise" in job.payload:
             exercises.record(job.payload, result)  # counts only: attempts and passes
-        return Outcome(200, result.to_dict())
-    finally:
-        throttle.finished(job.client, job.admission)
+    except Exception:
+        logger.exception("Code runner: could not count a finished run")
 
 
 def run_payload(payload: dict):

@@ -118,15 +118,22 @@ class EmbeddedQueue:
     def _run(self, job: jobs.Job) -> None:
         deadline = time.time() + self._run_time()
         cache.set(_key(job.id), {"state": "running", "deadline": deadline}, self._ttl())
+        published = False
+
+        def publish(outcome: jobs.Outcome) -> None:
+            nonlocal published
+            published = True
+            cache.set(_key(job.id), {"outcome": outcome.to_dict()}, limits.get("RESULT_TTL"))
+            event = self.done.get(job.id)
+            if event is not None:
+                event.set()
+
         try:
-            outcome = jobs.execute(job)
+            jobs.execute(job, publish)
         except Exception:
             logger.exception("Code runner: a queued run failed")
-            outcome = jobs.Outcome(503, {"error": jobs.LOST})
-        cache.set(_key(job.id), {"outcome": outcome.to_dict()}, limits.get("RESULT_TTL"))
-        event = self.done.get(job.id)
-        if event is not None:
-            event.set()
+            if not published:
+                publish(jobs.Outcome(503, {"error": jobs.LOST}))
 
     @staticmethod
     def _run_time() -> float:
