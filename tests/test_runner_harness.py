@@ -354,7 +354,7 @@ def test_the_objects_set_up_before_the_code_are_out_of_the_collectors_reach():
     result = run(
         """
         import gc
-        print(gc.get_freeze_count() > 20_000, len(gc.get_objects()) < 2_000)
+        print(gc.get_freeze_count() > 20_000, len(gc.get_objects()) < 2_000, gc.isenabled())
         class Cycle:
             pass
         loop = Cycle()
@@ -363,4 +363,4 @@ def test_the_objects_set_up_before_the_code_are_out_of_the_collectors_reach():
         print(gc.collect() >= 1)  # the run's own garbage is still collected
         """
     )
-    assert result.text == "True True\nTrue\n", result.text
+    assert result.text == "True True True\nTrue\n", result.text
