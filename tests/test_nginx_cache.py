@@ -114,6 +114,19 @@ def test_a_publish_is_visible_through_the_proxy_within_two_seconds(stack):
     assert visible_after(url + OTHER, "Signals home, revised", saved) < 2.0
 
 
+def test_a_refreshed_page_is_served_new_at_once_though_nginx_keeps_cache_files_open(stack):
+    # cache.conf keeps the files of popular pages open (open_file_cache, checked
+    # every second): the refreshed copy must still be what the very next hit reads,
+    # not the old file nginx holds open, after the lesson was read many times.
+    env, url = stack
+    for _ in range(20):
+        fetch(url + LESSON)
+    save_lesson(env, "signals-home", title="Signals home, read at once")
+    status, headers, body = fetch(url + LESSON)  # no waiting: the refresh is done
+    assert "Signals home, read at once" in body
+    assert headers["X-Cache-Status"] == "HIT"
+
+
 def test_an_unpublished_lesson_is_gone_from_the_proxy_within_two_seconds(stack):
     env, url = stack
     assert fetch(url + "/django-signals/custom-signals/")[0] == 200
