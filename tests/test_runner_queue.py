@@ -86,6 +86,20 @@ def test_a_fast_warm_run_is_answered_by_the_run_request_itself(url, settings):
     assert response.json()["warm"] is True
 
 
+def test_the_run_request_gets_its_outcome_from_the_running_thread_not_the_cache(
+    url, monkeypatch, settings
+):
+    # The cache copy is for polls; the request that waits is handed the outcome.
+    from tutorials.runner.queues.embedded import EmbeddedQueue
+
+    settings.RUNNER_ANSWER_WAIT = 20  # a cold sandbox here: wait for it
+
+    monkeypatch.setattr(EmbeddedQueue, "outcome", lambda self, job_id: None)
+    response = submit(url, "print('handed over')")
+    assert response.status_code == 200
+    assert response.json()["output"][0]["text"] == "handed over\n"
+
+
 def test_unknown_or_malformed_job_ids_are_404(client, db):
     assert client.get("/run/jobs/" + "0" * 32 + "/").status_code == 404
     assert "run it again" in client.get("/run/jobs/" + "0" * 32 + "/").json()["error"]

@@ -484,9 +484,10 @@ class Sandbox:
                 return
             time.sleep(0.002)
 
-    def kill(self) -> None:
+    def kill(self, sweep: bool = True) -> None:
         """
-        Kill the sandbox and everything in it (idempotent).
+        Kill the sandbox and everything in it (idempotent); with ``sweep``, then
+        every process of its uid too.
 
         The innermost processes die first so that each bwrap reaps its child and
         exits by itself; killing the outer bwrap first would orphan its children.
@@ -505,12 +506,12 @@ class Sandbox:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self._wait(5)
-        if self.lease is not None:
+        if self.lease is not None and sweep:
             self.lease.sweep()
 
     def close(self) -> None:
         """Kill the sandbox, reap it, give its uid back and delete its files and cgroup."""
-        self.kill()
+        self.kill(sweep=False)  # the uid is swept once, as the lease is given back
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None

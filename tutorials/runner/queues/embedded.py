@@ -39,6 +39,7 @@ class EmbeddedQueue:
         ]
         self.condition = threading.Condition()
         self.done: dict[str, threading.Event] = {}
+        self.handed: dict[str, jobs.Outcome] = {}  # outcomes for run requests still waiting
         self.threads: list[threading.Thread] = []
         self.closed = False
 
@@ -58,7 +59,11 @@ class EmbeddedQueue:
         event = self.done.get(job_id)
         if event is not None:
             event.wait(timeout)
-        self.done.pop(job_id, None)  # only the run request waits on it
+        with self.condition:  # only the run request waits on it
+            self.done.pop(job_id, None)
+            handed = self.handed.pop(job_id, None)
+        if handed is not None:
+            return handed  # straight from the thread that ran it: no cache read
         found = self.outcome(job_id)
         return found if isinstance(found, jobs.Outcome) else None
 
@@ -121,12 +126,16 @@ class EmbeddedQueue:
         published = False
 
         def publish(outcome: jobs.Outcome) -> None:
+            # The waiting run request first (it answers with it), then the cache,
+            # for polls, which any process of the host may answer.
             nonlocal published
             published = True
+            with self.condition:
+                event = self.done.get(job.id)
+                if event is not None:
+                    self.handed[job.id] = outcome
+                    event.set()
             cache.set(_key(job.id), {"outcome": outcome.to_dict()}, limits.get("RESULT_TTL"))
-            event = self.done.get(job.id)
-            if event is not None:
-                event.set()
 
         try:
             jobs.execute(job, publish)
