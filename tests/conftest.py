@@ -20,6 +20,16 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _runs_counted():
+    """A run is counted (metrics, an exercise's attempts) just after its answer: let
+    the runner's threads finish that before the test's database is emptied."""
+    yield
+    from tutorials.runner import queues
+
+    assert queues.wait_idle(30), "a queued run was still going 30 s after its test"
+
+
 @pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     """An empty content/ folder to write lesson files into."""

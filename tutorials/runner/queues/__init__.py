@@ -80,6 +80,14 @@ def counter_store() -> counters.Store:
     return counters.default_store()
 
 
+def wait_idle(timeout: float = 30.0) -> bool:
+    """Wait until this process's embedded queue has run and counted every job it was
+    given (tests, before their database goes away); True if none is left."""
+    with _lock:
+        backends = [b for key, b in _backends.items() if key[0] == os.getpid()]
+    return all(backend.idle(timeout) for backend in backends if hasattr(backend, "idle"))
+
+
 def reset() -> None:
     """Forget the backends (tests switch modes)."""
     with _lock:

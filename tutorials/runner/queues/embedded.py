@@ -41,6 +41,7 @@ class EmbeddedQueue:
         self.done: dict[str, threading.Event] = {}
         self.handed: dict[str, jobs.Outcome] = {}  # outcomes for run requests still waiting
         self.threads: list[threading.Thread] = []
+        self.active = 0  # jobs submitted and not yet run and counted
         self.closed = False
 
     # The web side.
@@ -50,6 +51,7 @@ class EmbeddedQueue:
         cache.set(_key(job.id), {"state": "queued", "deadline": deadline}, self._ttl())
         with self.condition:
             self.done[job.id] = threading.Event()
+            self.active += 1
             self.levels[min(job.level, len(self.levels) - 1)].append(job)
             metrics.RUNNER_QUEUE_DEPTH.inc()
             self._start_threads()
@@ -143,6 +145,22 @@ class EmbeddedQueue:
             logger.exception("Code runner: a queued run failed")
             if not published:
                 publish(jobs.Outcome(503, {"error": jobs.LOST}))
+        finally:
+            with self.condition:
+                self.active -= 1
+                self.condition.notify_all()
+
+    def idle(self, timeout: float) -> bool:
+        """Wait until every job submitted here has been run and counted (the
+        counting comes after the answer); False if that took over ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while self.active:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.condition.wait(remaining)
+        return True
 
     @staticmethod
     def _run_time() -> float:
