@@ -27,7 +27,6 @@ from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
     SearchRank,
-    SearchVector,
 )
 from django.db import connection, transaction
 from django.db.models import F, Q, TextField, Value
@@ -81,52 +80,72 @@ def text(field: str) -> Replace:
     return Replace(F(field), Value("<"), Value(TAG_GUARD), output_field=TextField())
 
 
-def _vector(field: str, weight: str) -> SearchVector:
-    return SearchVector(text(field), weight=weight, config=CONFIG)
-
-
-def _document_vectors() -> dict[str, SearchVector]:
-    head = _vector("title", "A") + _vector("headings", "B")
-    everything = head + _vector("body", "C") + _vector("parts", "D")
-    return {"head_vector": head, "search_vector": everything}
-
-
-def _section_vector() -> SearchVector:
-    return _vector("heading", "B") + _vector("body", "C")
-
-
 def _unguard(marked: str | None) -> str | None:
     return marked.replace(TAG_GUARD, "<") if marked is not None else None
 
 
+def _weighted(column: str, weight: str) -> str:
+    """SQL for ``column``'s vector with ``weight``, "<" read as text (``TAG_GUARD``)."""
+    text = f"replace({column}, '<', %(guard)s)"
+    return f"setweight(to_tsvector(%(config)s::regconfig, {text}), '{weight}')"
+
+
+_HEAD_VECTOR = f"{_weighted('e.title', 'A')} || {_weighted('e.headings', 'B')}"
+# The vectors are computed in the INSERT itself: an UPDATE afterwards would leave a
+# dead copy of every row (and of its index entries) that each search then reads
+# past until VACUUM runs.
+INSERT_DOCUMENTS_SQL = f"""
+INSERT INTO {SearchDocument._meta.db_table}
+    (tutorial_id, title, title_key, headings, body, parts, head_vector, search_vector)
+SELECT e.id, e.title, e.title_key, e.headings, e.body, e.parts, {_HEAD_VECTOR},
+    {_HEAD_VECTOR} || {_weighted("e.body", "C")} || {_weighted("e.parts", "D")}
+FROM unnest(%(ids)s::int[], %(titles)s::text[], %(keys)s::text[], %(headings)s::text[],
+    %(bodies)s::text[], %(parts)s::text[]) AS e(id, title, title_key, headings, body, parts)
+"""
+INSERT_SECTIONS_SQL = f"""
+INSERT INTO {SearchSection._meta.db_table}
+    (document_id, position, anchor, heading, body, search_vector)
+SELECT e.document_id, e.position, e.anchor, e.heading, e.body,
+    {_weighted("e.heading", "B")} || {_weighted("e.body", "C")}
+FROM unnest(%(documents)s::int[], %(positions)s::int[], %(anchors)s::text[],
+    %(headings)s::text[], %(bodies)s::text[]) AS e(document_id, position, anchor, heading, body)
+"""
+INSERT_BATCH = 500  # lessons per statement
+
+
 def _insert(entries: Iterable[Entry]) -> list[int]:
-    entries = list(entries)
-    SearchDocument.objects.bulk_create(
-        SearchDocument(
-            tutorial_id=e.tutorial_id,
-            title=e.title,
-            title_key=e.title_key,
-            headings=e.headings,
-            body=e.body,
-            parts=e.parts,
-        )
-        for e in entries
-    )
-    SearchSection.objects.bulk_create(
-        (
-            SearchSection(
-                document_id=e.tutorial_id,
-                position=s.position,
-                anchor=s.anchor,
-                heading=s.heading,
-                body=s.text,
+    """Insert ``entries``' rows, their vectors computed in the same statements."""
+    entries, ids = list(entries), []
+    marks = {"config": CONFIG, "guard": TAG_GUARD}
+    with connection.cursor() as cursor:
+        for start in range(0, len(entries), INSERT_BATCH):
+            batch = entries[start : start + INSERT_BATCH]
+            cursor.execute(
+                INSERT_DOCUMENTS_SQL,
+                {
+                    **marks,
+                    "ids": [e.tutorial_id for e in batch],
+                    "titles": [e.title for e in batch],
+                    "keys": [e.title_key for e in batch],
+                    "headings": [e.headings for e in batch],
+                    "bodies": [e.body for e in batch],
+                    "parts": [e.parts for e in batch],
+                },
             )
-            for e in entries
-            for s in e.sections
-        ),
-        batch_size=1000,
-    )
-    return [e.tutorial_id for e in entries]
+            sections = [(e.tutorial_id, s) for e in batch for s in e.sections]
+            cursor.execute(
+                INSERT_SECTIONS_SQL,
+                {
+                    **marks,
+                    "documents": [document_id for document_id, _ in sections],
+                    "positions": [s.position for _, s in sections],
+                    "anchors": [s.anchor for _, s in sections],
+                    "headings": [s.heading for _, s in sections],
+                    "bodies": [s.text for _, s in sections],
+                },
+            )
+            ids += [e.tutorial_id for e in batch]
+    return ids
 
 
 def replace(tutorial_id: int, entry: Entry | None) -> None:
@@ -135,10 +154,6 @@ def replace(tutorial_id: int, entry: Entry | None) -> None:
         SearchDocument.objects.filter(pk=tutorial_id).delete()  # sections cascade
         if entry is not None:
             _insert([entry])
-            SearchDocument.objects.filter(pk=tutorial_id).update(**_document_vectors())
-            SearchSection.objects.filter(document_id=tutorial_id).update(
-                search_vector=_section_vector()
-            )
             with connection.cursor() as cursor:
                 where = f"WHERE tutorial_id = {int(tutorial_id)}"
                 cursor.execute(ADD_TERMS_SQL.format(where=where))
@@ -150,8 +165,6 @@ def replace_all(entries: Iterable[Entry]) -> None:
         SearchSection.objects.all().delete()
         SearchDocument.objects.all().delete()
         _insert(entries)
-        SearchDocument.objects.update(**_document_vectors())
-        SearchSection.objects.update(search_vector=_section_vector())
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {SearchTerm._meta.db_table}")
             cursor.execute(ADD_TERMS_SQL.format(where=""))
@@ -272,9 +285,8 @@ def _with_ellipses(snippet: str | None, body: str) -> str:
 #
 # The ORM expressions above cost ~4 ms of Python per search and the planner, given
 # a prefix query, sometimes walked the primary key instead of the GIN index. These
-# two statements are what search() runs: the match is a MATERIALIZED CTE on the GIN
-# index (tests/test_search_postgres_plans.py keeps the plan), and every tier of the
-# ranking (exact title, title/headings, anywhere) is one ORDER BY.
+# statements are what search() runs (tests/test_search_postgres_plans.py keeps
+# their plans).
 
 DOCUMENT_TABLE = SearchDocument._meta.db_table
 SECTION_TABLE = SearchSection._meta.db_table
@@ -283,12 +295,19 @@ SECTION_MODEL_TABLE = Section._meta.db_table
 WEIGHTS_ARRAY = "'{" + ",".join(str(w) for w in WEIGHTS) + "}'::float4[]"
 
 
-def tsquery_text(query: Query, mode: str) -> str:
+def tsquery_text(query: Query, mode: str, *, match: bool = False) -> str:
     """``to_tsquery`` text for ``query``: words quoted as lexemes (they are letters,
     digits and "_" only), phrases with <->, the prefix term's last word with :*,
-    a term's alternatives ORed with it."""
+    a term's alternatives ORed with it.
+
+    ``match``: the text that finds the lessons in the whole-lesson vector, where an
+    identifier (post_save) is matched as its joined parts ("postsave", indexed in
+    ``parts``), as on SQLite, where it is one token. Its phrase form, post <-> save,
+    makes PostgreSQL re-read the vector of every lesson with both words, to check
+    that they are adjacent (tens of ms when they are in most lessons).
+    """
     joiner = " & " if mode == "all" else " | "
-    text = "(" + joiner.join(_term_text(t) for t in query.terms) + ")"
+    text = "(" + joiner.join(_term_text(t, match=match) for t in query.terms) + ")"
     for t in query.excluded:
         text += f" & !{_term_text(Term(t.words))}"
     return text
@@ -297,27 +316,48 @@ def tsquery_text(query: Query, mode: str) -> str:
 # to_tsquery(regconfig, constant) is immutable, so the planner folds it into a
 # constant that the GIN index can use (a tsquery from a CTE or join could not).
 TSQUERY = "to_tsquery(%(config)s::regconfig, %(tsquery)s)"
+MATCH = "to_tsquery(%(config)s::regconfig, %(match)s)"
 PUBLISHED = "t.published AND t.section_id IS NOT NULL"
+
+
+def _rank(vector: str) -> str:
+    return f"ts_rank({WEIGHTS_ARRAY}, {vector}, {TSQUERY}, {NORMALIZATION})"
+
+
+# The tiers of the ranking, best first: the whole title, then title or headings, then
+# anywhere, each its own SELECT with its own LIMIT. PostgreSQL runs the parts of a
+# UNION ALL in order and stops once the outer LIMIT is met, so a word in many titles
+# never reads the big vectors at all. Each tier ranks the ``cap`` newest matches at
+# most; "- tutorial_id" keeps the primary key's index out of that ORDER BY, which
+# the planner would walk backwards, testing each lesson's vector until ``cap`` match
+# (all of them, for a rare word it thinks common). Entries of lessons that are gone
+# or unpublished (never removed by a receiver) can take a place among the ``cap``
+# ranked, as on SQLite, but never among the results.
 RANKED_SQL = f"""
-WITH matches AS MATERIALIZED (
-    SELECT d.tutorial_id FROM {DOCUMENT_TABLE} d WHERE d.search_vector @@ {TSQUERY}
-),
-candidates AS (
-    SELECT m.tutorial_id FROM matches m JOIN {TUTORIAL_TABLE} t ON t.id = m.tutorial_id
-    WHERE {PUBLISHED}
-    ORDER BY m.tutorial_id DESC LIMIT %(cap)s
-)
-SELECT d.tutorial_id, t.title, t.slug, s.slug, s.title FROM candidates c
-JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = c.tutorial_id
-JOIN {TUTORIAL_TABLE} t ON t.id = d.tutorial_id
+SELECT r.tutorial_id, t.title, t.slug, s.slug, s.title FROM ((
+    SELECT 0 AS tier, d.tutorial_id, 0::float4 AS rank FROM {DOCUMENT_TABLE} d
+    JOIN {TUTORIAL_TABLE} t ON t.id = d.tutorial_id
+    WHERE d.title_key = %(key)s AND {PUBLISHED}
+    ORDER BY d.tutorial_id LIMIT %(limit)s
+) UNION ALL (
+    SELECT 1, c.tutorial_id, {_rank("c.head_vector")} AS rank FROM (
+        SELECT d.tutorial_id, d.title_key, d.head_vector FROM {DOCUMENT_TABLE} d
+        WHERE d.head_vector @@ {TSQUERY} ORDER BY - d.tutorial_id LIMIT %(cap)s
+    ) c JOIN {TUTORIAL_TABLE} t ON t.id = c.tutorial_id
+    WHERE c.title_key <> %(key)s AND {PUBLISHED}
+    ORDER BY rank DESC, c.tutorial_id LIMIT %(limit)s
+) UNION ALL (
+    SELECT 2, d.tutorial_id, {_rank("d.search_vector")} AS rank FROM (
+        SELECT d.tutorial_id FROM {DOCUMENT_TABLE} d
+        WHERE d.search_vector @@ {MATCH} ORDER BY - d.tutorial_id LIMIT %(cap)s
+    ) c JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = c.tutorial_id
+    JOIN {TUTORIAL_TABLE} t ON t.id = d.tutorial_id
+    WHERE d.title_key <> %(key)s AND NOT d.head_vector @@ {TSQUERY} AND {PUBLISHED}
+    ORDER BY rank DESC, d.tutorial_id LIMIT %(limit)s
+) LIMIT %(limit)s) r
+JOIN {TUTORIAL_TABLE} t ON t.id = r.tutorial_id
 JOIN {SECTION_MODEL_TABLE} s ON s.id = t.section_id
-ORDER BY
-    CASE WHEN d.title_key = %(key)s THEN 0 WHEN d.head_vector @@ {TSQUERY} THEN 1 ELSE 2 END,
-    CASE WHEN d.head_vector @@ {TSQUERY}
-        THEN ts_rank({WEIGHTS_ARRAY}, d.head_vector, {TSQUERY}, {NORMALIZATION})
-        ELSE ts_rank({WEIGHTS_ARRAY}, d.search_vector, {TSQUERY}, {NORMALIZATION}) END DESC,
-    d.tutorial_id
-LIMIT %(limit)s
+ORDER BY r.tier, r.rank DESC, r.tutorial_id
 """
 
 
@@ -331,25 +371,30 @@ GIN_ONLY_RANKED_SQL = (
 )
 
 
+def ranked_params(query: Query, mode: str, limit: int, cap: int = RANK_CAP) -> dict:
+    """The parameters of ``RANKED_SQL`` for ``query``."""
+    return {
+        "config": CONFIG,
+        "tsquery": tsquery_text(query, mode),
+        "match": tsquery_text(query, mode, match=True),
+        "key": query.key,
+        "cap": cap,
+        "limit": limit,
+    }
+
+
 def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[tuple], str]:
     """The best ``limit`` lessons for ``query`` and how they matched ("all"/"any"),
     as rows ``(id, title, slug, section slug, section title)``, best first.
 
     Lessons with every term first; only when none has them, those with any. Within
     that: the whole title first, then matches in title or headings, then anywhere,
-    each by weighted ts_rank; the ``cap`` newest matches are ranked at most.
+    each by weighted ts_rank; the ``cap`` newest matches of each are ranked at most.
     """
     modes = ("all",) if len(query.terms) == 1 else ("all", "any")
     with connection.cursor() as cursor:
         for mode in modes:
-            params = {
-                "config": CONFIG,
-                "tsquery": tsquery_text(query, mode),
-                "key": query.key,
-                "cap": cap,
-                "limit": limit,
-            }
-            cursor.execute(GIN_ONLY_RANKED_SQL, params)
+            cursor.execute(GIN_ONLY_RANKED_SQL, ranked_params(query, mode, limit, cap))
             cursor.nextset()  # the SELECT's rows, after the SET's (none)
             rows = cursor.fetchall()
             if rows:
@@ -357,8 +402,9 @@ def ranked_ids(query: Query, limit: int, cap: int = RANK_CAP) -> tuple[list[tupl
     return [], ""
 
 
-def _term_text(t: Term, weight: str = "") -> str:
-    """One term as to_tsquery text, its lexemes limited to ``weight`` (B: headings)."""
+def _term_text(t: Term, weight: str = "", *, match: bool = False) -> str:
+    """One term as to_tsquery text, its lexemes limited to ``weight`` (B: headings);
+    ``match``: an identifier as its joined parts (see ``tsquery_text``)."""
 
     def lexeme(word: str, prefix: bool = False) -> str:
         label = (":*" if prefix else ":" if weight else "") + weight
@@ -367,6 +413,8 @@ def _term_text(t: Term, weight: str = "") -> str:
     # PostgreSQL's parser reads post_save as the phrase post <-> save: so do we, so
     # that only the last part is a prefix ('post' <-> 'save':*, not 'post':* <-> …).
     parts = [part for word in t.words for part in word.split("_") if part]
+    if match and len(t.words) == 1:
+        parts = ["".join(parts)]  # as text.identifier_parts indexes it
     words = [lexeme(part) for part in parts[:-1]] + [lexeme(parts[-1], t.prefix)]
     alternatives = "".join(f" | {lexeme(word)}" for word in t.alternatives)
     return "(" + " <-> ".join(words) + alternatives + ")"
@@ -465,10 +513,15 @@ TRIGRAM_THRESHOLD = 0.2  # pg_trgm similarity: low, the edit distance decides af
 def has_term(term: Term) -> bool:
     """Whether any lesson has ``term`` (as typed: a prefix if it is one)."""
     with connection.cursor() as cursor:
+        # On the GIN index: for a word no lesson has, a scan that stops at the first
+        # row found reads (and decompresses) every lesson's vector.
         cursor.execute(
-            f"SELECT 1 FROM {DOCUMENT_TABLE} WHERE search_vector @@ {TSQUERY} LIMIT 1",
-            {"config": CONFIG, "tsquery": tsquery_text(Query((term,)), "all")},
+            "SET LOCAL enable_seqscan = off; "
+            f"SELECT 1 FROM {DOCUMENT_TABLE} WHERE search_vector @@ {MATCH} LIMIT 1; "
+            "SET LOCAL enable_seqscan = DEFAULT",
+            {"config": CONFIG, "match": tsquery_text(Query((term,)), "all", match=True)},
         )
+        cursor.nextset()
         return cursor.fetchone() is not None
 
 
