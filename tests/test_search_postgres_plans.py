@@ -54,7 +54,7 @@ def ranked_plan(text: str, *, analyze: bool = False) -> str:
 
     query = search_text.parse_query(text)
     params = postgres.ranked_params(query, "all", limit=8)
-    return plan(postgres.RANKED_SQL, params, analyze=analyze)
+    return plan(postgres.ranked_sql(query, postgres.RANKED_SQL), params, analyze=analyze)
 
 
 @pytest.mark.parametrize("text", ["receivers", "sig", "post_save bulk", "word7", "bulk_create"])
@@ -114,9 +114,10 @@ def test_a_lessons_row_stays_small_however_long_the_lesson():
 def test_search_runs_a_fixed_number_of_statements_on_postgresql(
     course, django_assert_max_num_queries
 ):
-    # ranking (with the lessons' rows and its SET LOCAL, one round trip), best
-    # sections, snippets: a fixed number, not one per hit.
-    with django_assert_max_num_queries(3):
+    # The ranking with the lessons' rows, their sections' terms and the words to
+    # mark (one round trip, with its SET LOCAL), then the chosen sections' text: a
+    # fixed number, not one per hit.
+    with django_assert_max_num_queries(2):
         results = search.search("receivers", limit=8)
     assert len(results.hits) == 8
 

@@ -515,3 +515,24 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class SearchWord(models.Model):
+    """A word as the lessons spell it, with its lexeme in PostgreSQL's index, so a
+    hit's title, heading and snippet are highlighted in Python from the text already
+    fetched, instead of by ``ts_headline`` parsing every section again.
+
+    PostgreSQL only. Words are added as lessons are indexed and all replaced by a
+    rebuild, as SearchTerm's; one whose lessons are gone is never shown, only looked up.
+    """
+
+    word = models.TextField(primary_key=True)  # casefolded (see text.word_parts)
+    # Byte order ("C"), so the lexemes a prefix starts are one range of the index.
+    lexeme = models.TextField(db_collation="C")
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [models.Index(fields=["lexeme"], name="search_word_lexeme")]
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.lexeme})"

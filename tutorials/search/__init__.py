@@ -262,10 +262,10 @@ def _suggestion_text(key: str, replaced: dict[str, str], hits: list[Hit]) -> str
 
 def _search(query: Query, limit: int) -> Results:
     store = backend()
-    if hasattr(store, "ranked_ids"):  # one statement does every tier (PostgreSQL)
-        rows, matched = store.ranked_ids(query, limit)
+    if hasattr(store, "ranked_hits"):  # two round trips do it all (PostgreSQL)
+        rows, matched, parts = store.ranked_hits(query, limit)
         lessons = {row[0]: row for row in rows}  # the lessons' rows come with it
-        return Results(query, _hits(store, query, list(lessons), lessons), matched)
+        return Results(query, _hits(store, query, list(lessons), lessons, parts), matched)
     exact = store.exact_title(query)[:limit]
     ids, matched = list(exact), ""
     cap = getattr(store, "RANK_CAP", RANK_CAP)  # a backend may rank fewer
@@ -281,12 +281,17 @@ def _search(query: Query, limit: int) -> Results:
 
 
 def _hits(
-    store: ModuleType, query: Query, ids: list[int], lessons: dict[int, tuple] | None = None
+    store: ModuleType,
+    query: Query,
+    ids: list[int],
+    lessons: dict[int, tuple] | None = None,
+    parts: dict[int, dict] | None = None,
 ) -> list[Hit]:
     """Hits for ``ids`` in that order, leaving out any lesson not published now.
 
-    ``lessons``: the rows ``(id, title, slug, section slug, section title)`` if the
-    backend's ranking already read them (published lessons only)."""
+    ``lessons``: the rows ``(id, title, slug, section slug, section title)``, and
+    ``parts``: each lesson's details (see ``sqlite.details``), if the backend's
+    ranking already read them (published lessons only)."""
     if not ids:
         return []
     if lessons is None:
@@ -297,8 +302,8 @@ def _hits(
             .order_by()  # the order is the ranking's; the default ordering costs a join
             .values_list("pk", "title", "slug", "section__slug", "section__title")
         }
-    details = getattr(store, "fast_details", store.details)
-    parts = details(query, [pk for pk in ids if pk in lessons])
+    if parts is None:
+        parts = store.details(query, [pk for pk in ids if pk in lessons])
     if len(query.terms) > 1:
         # A question ("why doesn't my post_save fire on bulk_create"): the lesson
         # with one section that has most of its words, in the heading best, first.
