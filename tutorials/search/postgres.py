@@ -248,23 +248,24 @@ def _rank(vector: str) -> str:
 _RANKED_SQL = f"""
 SELECT r.tutorial_id, t.title, t.slug, s.slug, s.title,
     coalesce({PUBLISHED}, false) AS published, x.* FROM ((
-    SELECT 0 AS tier, d.tutorial_id, 0::float4 AS rank FROM {DOCUMENT_TABLE} d
-    WHERE d.title_key = %(key)s {{published:d}}
-    ORDER BY d.tutorial_id LIMIT %(limit)s
+    SELECT 0 AS tier, c.tutorial_id, 0::float4 AS rank FROM {DOCUMENT_TABLE} c
+    WHERE c.title_key = %(key)s {{published}}
+    ORDER BY c.tutorial_id LIMIT %(limit)s
 ) UNION ALL (
     SELECT 1, c.tutorial_id, {_rank("c.head_vector")} AS rank FROM (
         SELECT d.tutorial_id, d.title_key, d.head_vector FROM {DOCUMENT_TABLE} d
         WHERE d.head_vector @@ {TSQUERY} ORDER BY - d.tutorial_id LIMIT %(cap)s
     ) c
-    WHERE c.title_key <> %(key)s {{published:c}}
+    WHERE c.title_key <> %(key)s {{published}}
     ORDER BY rank DESC, c.tutorial_id LIMIT %(limit)s
 ) UNION ALL (
-    SELECT 2, d.tutorial_id, {_rank("d.search_vector")} AS rank FROM (
-        SELECT d.tutorial_id FROM {DOCUMENT_TABLE} d
+    SELECT 2, c.tutorial_id, {_rank("c.search_vector")} AS rank FROM (
+        SELECT d.tutorial_id, d.title_key, d.head_vector, d.search_vector
+        FROM {DOCUMENT_TABLE} d
         WHERE d.search_vector @@ {MATCH} ORDER BY - d.tutorial_id LIMIT %(cap)s
-    ) c JOIN {DOCUMENT_TABLE} d ON d.tutorial_id = c.tutorial_id
-    WHERE d.title_key <> %(key)s AND NOT d.head_vector @@ {TSQUERY} {{published:d}}
-    ORDER BY rank DESC, d.tutorial_id LIMIT %(limit)s
+    ) c
+    WHERE c.title_key <> %(key)s AND NOT c.head_vector @@ {TSQUERY} {{published}}
+    ORDER BY rank DESC, c.tutorial_id LIMIT %(limit)s
 ) LIMIT %(limit)s) r
 LEFT JOIN {TUTORIAL_TABLE} t ON t.id = r.tutorial_id
 LEFT JOIN {SECTION_MODEL_TABLE} s ON s.id = t.section_id
@@ -279,13 +280,9 @@ CROSS JOIN LATERAL (
 ) x
 ORDER BY r.tier, r.rank DESC, r.tutorial_id
 """
-_CHECK = (
-    f"AND EXISTS (SELECT FROM {TUTORIAL_TABLE} t WHERE t.id = {{}}.tutorial_id AND {PUBLISHED})"
-)
-RANKED_SQL = _RANKED_SQL.replace("{published:d}", "").replace("{published:c}", "")
-STRICT_RANKED_SQL = _RANKED_SQL.replace("{published:d}", _CHECK.format("d")).replace(
-    "{published:c}", _CHECK.format("c")
-)
+_CHECK = f"AND EXISTS (SELECT FROM {TUTORIAL_TABLE} t WHERE t.id = c.tutorial_id AND {PUBLISHED})"
+RANKED_SQL = _RANKED_SQL.replace("{published}", "")
+STRICT_RANKED_SQL = _RANKED_SQL.replace("{published}", _CHECK)
 # The words (as the lessons spell them) of the query's lexemes, and of every lexeme a
 # prefix starts: a range of SearchWord's byte-ordered index.
 WORDS_SQL = f"""
