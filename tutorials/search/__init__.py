@@ -54,7 +54,10 @@ logger = logging.getLogger(__name__)
 
 RESULTS_PER_PAGE = 20
 SUGGESTIONS = 8  # results in the as-you-type list
-RANK_CAP = 1000  # matches ranked per group; only binds for words in most lessons
+# Matches ranked per group, the newest first: only binds for a word in more lessons
+# than that. bm25 over 1,000 matches of two common words took 1.8 ms at 1,000 lessons
+# (over 100: 0.2 ms); PostgreSQL's ts_rank ranks as many.
+RANK_CAP = 100
 MAX_MISSES = 5000  # rows in SearchMiss: past this, only known queries are counted
 ENTRY_FIELDS = ("id", "title", "summary", "body_html", "published", "section_id")
 
@@ -268,12 +271,11 @@ def _search(query: Query, limit: int) -> Results:
         return Results(query, _hits(store, query, list(lessons), lessons, parts), matched)
     exact = store.exact_title(query)[:limit]
     ids, matched = list(exact), ""
-    cap = getattr(store, "RANK_CAP", RANK_CAP)  # a backend may rank fewer
     modes = ("all",) if len(query.terms) == 1 else ("all", "any")
     for mode in modes:
         for headings_only in (True, False):
             if len(ids) < limit:
-                ids += store.ranked(query, mode, headings_only, limit - len(ids), cap, ids)
+                ids += store.ranked(query, mode, headings_only, limit - len(ids), RANK_CAP, ids)
         if ids:
             matched = mode
             break

@@ -26,6 +26,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from ..models import SearchDocument, SearchSection, SearchTerm, SearchWord, Section, Tutorial
+from . import RANK_CAP  # the newest matches ranked per tier, as on SQLite
 from .text import (
     TAG_GUARD,
     Entry,
@@ -42,10 +43,6 @@ CONFIG = "english"
 # SearchRank's weights for D, C, B, A: body (C) counts a tenth of a title word (A).
 WEIGHTS = [0.1, 0.1, 0.4, 1.0]  # identifier parts (D) count as body text
 NORMALIZATION = 1  # divide by 1 + log(length): long lessons do not win by length alone
-# ts_rank reads each whole vector (a lesson's is ~5 kB, compressed out of line): rank
-# fewer candidates than SQLite's bm25 does: the newest RANK_CAP matches (only binds
-# for a word in more lessons than that).
-RANK_CAP = 100
 
 
 # Writing ------------------------------------------------------------------------
