@@ -462,6 +462,8 @@ def _covered(marked: list[str], terms: tuple[Term, ...] | None) -> set:
     terms: the distinct marked words themselves)."""
     if terms is None:
         return {m.casefold() for m in marked}
+    if not marked:
+        return set()
     found = set()
     for word in {m.casefold() for m in marked}:
         for index, term in enumerate(terms):
@@ -479,8 +481,11 @@ def _same_word(marked: str, form: str) -> bool:
     return len(form) >= 3 and marked.startswith(stem)
 
 
+_MATCHED_RE = re.compile(f"{MATCH_START}([^{MATCH_END}]*){MATCH_END}")
+
+
 def _matches(marked: str) -> list[str]:
-    return re.findall(f"{MATCH_START}([^{MATCH_END}]*){MATCH_END}", marked)
+    return _MATCHED_RE.findall(marked) if MATCH_START in marked else []
 
 
 def snippet(marked: str, length: int = SNIPPET_LENGTH) -> str:
