@@ -93,6 +93,17 @@ def test_the_gin_indexes_keep_no_pending_list(course):
     assert options == dict.fromkeys(options, ["fastupdate=off"]) and len(options) == 3
 
 
+def test_a_sections_vector_stays_in_its_row_and_its_text_out_of_it():
+    # Each hit's sections are tested once per term: no detour to the TOAST table for
+    # the vector; the text, read for the one section shown, goes there instead.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, attstorage FROM pg_attribute WHERE attrelid = "
+            "'tutorials_searchsection'::regclass AND attname IN ('body', 'search_vector')"
+        )
+        assert dict(cursor.fetchall()) == {"body": "e", "search_vector": "m"}
+
+
 def test_a_lessons_row_stays_small_however_long_the_lesson():
     # Every matching lesson's row is read for its id: the text and vectors live out
     # of line (TOAST), so 40 lessons of ~900 words each fit in one 8 kB page

@@ -9,18 +9,30 @@ from django.db import migrations, models
 # instead of ~2 kB. The GIN indexes lose their pending list (fastupdate), which every
 # search scanned. SearchWord (each word's lexeme) lets hits be highlighted in Python.
 # The index is then rebuilt, so every row is written the new way.
-NARROW_ROWS = "ALTER TABLE tutorials_searchdocument SET (toast_tuple_target = 128)"
-WIDE_ROWS = "ALTER TABLE tutorials_searchdocument RESET (toast_tuple_target)"
+# A section's vector is tested once per term for each hit's every section: kept in
+# its row (MAIN), with the text, read only for the section shown, out of line.
+NARROW_ROWS = [
+    "ALTER TABLE tutorials_searchdocument SET (toast_tuple_target = 128)",
+    "ALTER TABLE tutorials_searchsection ALTER body SET STORAGE EXTERNAL, "
+    "ALTER search_vector SET STORAGE MAIN",
+]
+WIDE_ROWS = [
+    "ALTER TABLE tutorials_searchdocument RESET (toast_tuple_target)",
+    "ALTER TABLE tutorials_searchsection ALTER body SET STORAGE EXTENDED, "
+    "ALTER search_vector SET STORAGE EXTENDED",
+]
 
 
 def narrow_rows(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(NARROW_ROWS)
+        for sql in NARROW_ROWS:
+            schema_editor.execute(sql)
 
 
 def wide_rows(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(WIDE_ROWS)
+        for sql in WIDE_ROWS:
+            schema_editor.execute(sql)
 
 
 def rebuild_index(apps, schema_editor):
