@@ -138,3 +138,13 @@ def test_the_ranking_leaves_sequential_scans_allowed_afterwards(course):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan')")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_the_typo_lookup_leaves_the_trigram_threshold_as_it_was(course):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW pg_trgm.similarity_threshold")
+        before = cursor.fetchone()[0]
+        results = search.search("recievers")
+        assert results.suggestion == "receivers"
+        cursor.execute("SHOW pg_trgm.similarity_threshold")
+        assert cursor.fetchone()[0] == before
