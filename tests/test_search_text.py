@@ -21,6 +21,8 @@ from tutorials.search.text import (
     closest_term,
     edit_distance,
     identifier_parts,
+    mark,
+    marked_snippet,
     parse_query,
     snippet,
     split_sections,
@@ -267,3 +269,25 @@ def test_a_snippet_keeps_code_as_code_and_escapes_it():
 def test_lesson_text_cannot_fake_a_code_marker():
     lesson = SimpleNamespace(pk=1, title="T", summary="", body_html=f"<p>x{CODE_START}y</p>")
     assert CODE_START not in build_entry(lesson).body
+
+
+def test_words_are_marked_whole_and_identifiers_in_parts():
+    assert mark("Post_save sends; posts and Saves", {"post", "save", "saves"}) == (
+        f"{MATCH_START}Post{MATCH_END}_{MATCH_START}save{MATCH_END} sends; posts and "
+        f"{MATCH_START}Saves{MATCH_END}"
+    )
+    assert mark("nothing here", set()) == "nothing here"
+
+
+@pytest.mark.parametrize("at", [0, 5, 100, 199])
+def test_a_snippet_is_cut_around_the_first_match_before_marking_it(at):
+    words = [f"w{n}" for n in range(200)]
+    words[at] = "Signal_sent"
+    text = " ".join(words)
+    cut = marked_snippet(text, {"signal", "w"}, length=60)
+    assert f"{MATCH_START}Signal{MATCH_END}_sent" in cut
+    assert len(cut) < 90 and cut.count(MATCH_START) == 1
+    assert cut.startswith("…") == (at > 20) and cut.endswith("…") == (at < 190)
+    # Where snippet() cuts the whole marked text (give or take the marks' width).
+    whole = snippet(mark(text, {"signal"}), length=60)
+    assert set(cut.strip("…").split()) ^ set(whole.strip("…").split()) <= {"w14", "w15"}

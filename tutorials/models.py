@@ -408,9 +408,11 @@ class SearchDocument(models.Model):
 
     class Meta:
         required_db_vendor = "postgresql"
+        # fastupdate off: with it, new entries wait in a pending list that every
+        # search reads through until VACUUM merges it (a whole rebuild's worth).
         indexes = [
-            GinIndex(fields=["head_vector"], name="search_doc_head_gin"),
-            GinIndex(fields=["search_vector"], name="search_doc_vector_gin"),
+            GinIndex(fields=["head_vector"], name="search_doc_head_gin", fastupdate=False),
+            GinIndex(fields=["search_vector"], name="search_doc_vector_gin", fastupdate=False),
         ]
 
     def __str__(self) -> str:
@@ -502,7 +504,35 @@ class SearchTerm(models.Model):
 
     class Meta:
         required_db_vendor = "postgresql"
-        indexes = [GinIndex(fields=["word"], name="search_term_trgm", opclasses=["gin_trgm_ops"])]
+        indexes = [
+            GinIndex(
+                fields=["word"],
+                name="search_term_trgm",
+                opclasses=["gin_trgm_ops"],
+                fastupdate=False,  # as SearchDocument's
+            )
+        ]
 
     def __str__(self) -> str:
         return self.word
+
+
+class SearchWord(models.Model):
+    """A word as the lessons spell it, with its lexeme in PostgreSQL's index, so a
+    hit's title, heading and snippet are highlighted in Python from the text already
+    fetched, instead of by ``ts_headline`` parsing every section again.
+
+    PostgreSQL only. Words are added as lessons are indexed and all replaced by a
+    rebuild, as SearchTerm's; one whose lessons are gone is never shown, only looked up.
+    """
+
+    word = models.TextField(primary_key=True)  # casefolded (see text.word_parts)
+    # Byte order ("C"), so the lexemes a prefix starts are one range of the index.
+    lexeme = models.TextField(db_collation="C")
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [models.Index(fields=["lexeme"], name="search_word_lexeme")]
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.lexeme})"

@@ -462,6 +462,8 @@ def _covered(marked: list[str], terms: tuple[Term, ...] | None) -> set:
     terms: the distinct marked words themselves)."""
     if terms is None:
         return {m.casefold() for m in marked}
+    if not marked:
+        return set()
     found = set()
     for word in {m.casefold() for m in marked}:
         for index, term in enumerate(terms):
@@ -479,8 +481,11 @@ def _same_word(marked: str, form: str) -> bool:
     return len(form) >= 3 and marked.startswith(stem)
 
 
+_MATCHED_RE = re.compile(f"{MATCH_START}([^{MATCH_END}]*){MATCH_END}")
+
+
 def _matches(marked: str) -> list[str]:
-    return re.findall(f"{MATCH_START}([^{MATCH_END}]*){MATCH_END}", marked)
+    return _MATCHED_RE.findall(marked) if MATCH_START in marked else []
 
 
 def snippet(marked: str, length: int = SNIPPET_LENGTH) -> str:
@@ -498,6 +503,57 @@ def snippet(marked: str, length: int = SNIPPET_LENGTH) -> str:
         end = marked.find(MATCH_END, opened) + 1
     text = marked[start:end].strip()
     return ("…" if start > 0 else "") + text + ("…" if end < len(marked) else "")
+
+
+# Words of the text as a highlight sees them: identifiers split at "_", as PostgreSQL's
+# parser splits them (post_save is "post" and "save").
+_PART_RE = re.compile(r"[^\W_]+")
+
+
+def word_parts(text: str) -> set[str]:
+    """The distinct casefolded words of ``text``, split at "_" too (see ``mark``)."""
+    return set(_PART_RE.findall(text.casefold()))
+
+
+def mark(text: str, words: set[str]) -> str:
+    """``text`` with MATCH_START/MATCH_END around each of its words (split at "_")
+    whose casefolded form is in ``words``."""
+    if not words:
+        return text
+    return _PART_RE.sub(
+        lambda m: f"{MATCH_START}{m[0]}{MATCH_END}" if m[0].casefold() in words else m[0], text
+    )
+
+
+def marked_snippet(text: str, words: set[str], length: int = SNIPPET_LENGTH) -> str:
+    """As ``snippet(mark(text, words), length)``, marking only the words it shows
+    (a section is ~1 kB, a snippet ~30 words)."""
+    if len(text) <= length:
+        return mark(text, words)
+    first = max(_first_match(text, words), 0)
+    start = 0 if first < length // 3 else text.rfind(" ", 0, first - length // 4) + 1
+    end = text.find(" ", start + length)
+    if end == -1:
+        end = len(text)
+    shown = mark(text[start:end].strip(), words)
+    return ("…" if start > 0 else "") + shown + ("…" if end < len(text) else "")
+
+
+def _first_match(text: str, words: set[str]) -> int:
+    """Where the first word of ``text`` in ``words`` starts (-1: none)."""
+    folded = text.casefold()
+    if len(words) > 20 or len(folded) != len(text):  # many forms, or offsets moved
+        return next((m.start() for m in _PART_RE.finditer(text) if m[0].casefold() in words), -1)
+    first = -1
+    for word in words:  # str.find per word: C speed, no Python per word of the text
+        at = folded.find(word)
+        while at != -1 and (first == -1 or at < first):
+            before, after = folded[at - 1 : at], folded[at + len(word) : at + len(word) + 1]
+            if not _PART_RE.match(before) and not _PART_RE.match(after):  # a whole word
+                first = at
+                break
+            at = folded.find(word, at + 1)
+    return first
 
 
 # Typos ----------------------------------------------------------------------------
