@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache, caches
-from django.db import connection
+from django.db import connection, connections
 from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -281,7 +281,10 @@ def test_parallel_wrong_passwords_are_checked_at_most_the_limit(
     def attempt(_):
         client = Client(REMOTE_ADDR="198.51.100.30")
         barrier.wait()
-        return fail_login(client).status_code
+        try:
+            return fail_login(client).status_code
+        finally:
+            connections.close_all()  # this thread's own; else PostgreSQL keeps its session
 
     try:
         with ThreadPoolExecutor(30) as pool:
