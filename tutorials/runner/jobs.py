@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from django.db.utils import OperationalError
+
 from .. import exercises, metrics
 from . import limits, pool, throttle
 
@@ -90,13 +92,27 @@ def execute(job: Job, publish: Callable[[Outcome], None] | None = None) -> Outco
         throttle.finished(job.client, job.admission)
 
 
+COUNT_ATTEMPTS = 20  # tries of an exercise's count while its table is locked
+COUNT_RETRY_SECONDS = 0.05
+
+
 def _count(job: Job, result) -> None:
-    """The run's metrics and, for an exercise, its counters; a failure here (a
-    locked database, say) is logged and never costs the learner the result."""
+    """The run's metrics and, for an exercise, its counters; a failure here is
+    logged and never costs the learner the result. A locked table (another
+    request reading it, on an SQLite shared cache) is waited out for about a
+    second, so that the count is not lost either."""
     try:
         metrics.record_run(result)
-        if "exercise" in job.payload:
-            exercises.record(job.payload, result)  # counts only: attempts and passes
+        if "exercise" not in job.payload:
+            return
+        for attempt in range(COUNT_ATTEMPTS):
+            try:
+                exercises.record(job.payload, result)  # counts only: attempts and passes
+                return
+            except OperationalError:
+                if attempt == COUNT_ATTEMPTS - 1:
+                    raise
+                time.sleep(COUNT_RETRY_SECONDS)
     except Exception:
         logger.exception("Code runner: could not count a finished run")
 
