@@ -16,22 +16,11 @@ cached immutably, and not fetched before the learner focuses a sample.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_lighthouse import (  # noqa: E402
-    CHROMIUM,
-    ROOT,
-    free_port,
-    heaviest_lesson,
-    prepare,
-    site_environment,
-    wait_until_up,
-)
+from bench_lighthouse import CHROMIUM, serving_lesson  # noqa: E402
 
 MAX_INITIAL_KB = 60  # compressed, headers included
 MAX_INITIAL_REQUESTS = 10
@@ -77,23 +66,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", help="Lesson to measure (default: the heaviest).")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = site_environment(Path(tmp) / "bench.sqlite3", port)
-        prepare(env)
-        path = args.path or heaviest_lesson(env)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
-            env=env, cwd=ROOT,
-        )  # fmt: skip
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(base + "/healthz")
-            urllib.request.urlopen(base + path).read()  # warm the page cache
-            result = measure(base, path)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with serving_lesson(args.path) as (base, path):
+        result = measure(base, path)
 
     initial = result["initial"]
     total = sum(s["responseBodySize"] + s["responseHeadersSize"] for _, s in initial) / 1024

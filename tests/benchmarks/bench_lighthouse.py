@@ -16,19 +16,19 @@ lesson transfers 100 KB or more.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import secrets
-import socket
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_http import ROOT, Server, free_port, get, manage, prepare, site_env  # noqa: E402
+
 LIGHTHOUSE = ROOT / "tests" / "node" / "node_modules" / "lighthouse" / "cli" / "index.js"
 CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = (
@@ -48,38 +48,27 @@ METRICS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def site_environment(database: Path, port: int) -> dict[str, str]:
-    """Production settings on plain-HTTP loopback (no TLS redirect, no secure cookies)."""
-    return {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_COOKIES": "0",
-        "DJANGO_SECURE_HSTS_SECONDS": "0",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_ACCESS_LOG": "",
-        "WEB_CONCURRENCY": "2",
-    }
-
-
-def prepare(env: dict[str, str]) -> None:
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--verbosity", "0"], env=env, cwd=ROOT, check=True)
-    # A lesson file an author is still fixing is skipped, as on a real deploy.
-    subprocess.run([*manage, "sync_content", "--verbosity", "0"], env=env, cwd=ROOT)
-    if not (ROOT / "staticfiles" / "staticfiles.json").exists():
-        subprocess.run(
-            [*manage, "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
-        )
+@contextlib.contextmanager
+def serving_lesson(path: str | None):
+    """gunicorn (gunicorn.conf.py, two workers) on a scratch copy of the course, as
+    bench_http.py serves it, with the page cache warm for ``path`` (default: the
+    heaviest lesson); yields (base URL, path). Stopped and removed after."""
+    scratch = Path(tempfile.mkdtemp(prefix="bench-page-"))
+    port = free_port()
+    env = {**site_env(scratch, port), "WEB_CONCURRENCY": "2"}
+    server = None
+    try:
+        prepare(env, scratch)
+        if not (ROOT / "staticfiles" / "staticfiles.json").exists():
+            manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        path = path or heaviest_lesson(env)
+        server = Server(env, port, scratch / "gunicorn.log")
+        get(server.url + path)  # warm the page cache
+        yield server.url, path
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def heaviest_lesson(env: dict[str, str]) -> str:
@@ -89,26 +78,11 @@ def heaviest_lesson(env: dict[str, str]) -> str:
         "t = Tutorial.objects.published().order_by(Length('body_html').desc()).first();"
         "print(t.get_absolute_url() if t else '')"
     )
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "shell", "--verbosity", "0", "-c", script],
-        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    path = (out.stdout.strip().splitlines() or [""])[-1]
+    out = manage(env, "shell", "--verbosity", "0", "-c", script)
+    path = (out.strip().splitlines() or [""])[-1]
     if not path:
         sys.exit("No published lesson: content/ did not sync.")
     return path
-
-
-def wait_until_up(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"The site did not answer at {url}")
 
 
 ATTEMPTS = 3  # Lighthouse sometimes loses its trace on a busy machine (NO_NAVSTART)
@@ -145,23 +119,8 @@ def main() -> int:
     if not LIGHTHOUSE.exists():
         sys.exit(f"{LIGHTHOUSE} is missing: run `make node-deps`.")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = site_environment(Path(tmp) / "bench.sqlite3", port)
-        prepare(env)
-        path = args.path or heaviest_lesson(env)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")],
-            env=env, cwd=ROOT,
-        )  # fmt: skip
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(base + "/healthz")
-            urllib.request.urlopen(base + path).read()  # warm the page cache
-            reports = [lighthouse(base + path, Path(tmp) / f"lh{n}.json") for n in range(args.runs)]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as tmp, serving_lesson(args.path) as (base, path):
+        reports = [lighthouse(base + path, Path(tmp) / f"lh{n}.json") for n in range(args.runs)]
 
     scores = {
         c: statistics.median(round(r["categories"][c]["score"] * 100) for r in reports)
