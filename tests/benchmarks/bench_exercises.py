@@ -14,7 +14,6 @@ after. Exits non-zero when the target is missed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -39,26 +38,10 @@ def block(text: str, info: str) -> str:
 
 def check(learner: Learner, code: str, exercise: str | None = EXERCISE) -> tuple[float, dict]:
     """Press Check (or Run): post, poll as run-client.js does; (ms to the result, result)."""
-    body = json.dumps({"code": code, "exercise": exercise} if exercise else {"code": code})
-    headers = {
-        "Content-Type": "application/json",
-        "X-CSRFToken": learner.token,
-        "Cookie": learner.cookie,
-        "Referer": f"http://127.0.0.1:{learner.port}/",
-    }
-    start = time.perf_counter()
-    status, _, data = learner.call("POST", "/run/", body, headers)
-    result = json.loads(data)
-    delay = result.get("poll_after", 0.25)
-    while status == 202:
-        time.sleep(delay)
-        delay = min(delay * 1.5, 1.0)
-        status, _, data = learner.call("GET", result["poll"])
-        result = json.loads(data)
-    elapsed = (time.perf_counter() - start) * 1000
+    status, seconds, result = learner.run(code, **({"exercise": exercise} if exercise else {}))
     if status != 200 or ("checks" in result) != bool(exercise):
-        raise RuntimeError(f"unexpected answer {status}: {data[:300]!r}")
-    return elapsed, result
+        raise RuntimeError(f"unexpected answer {status}: {str(result)[:300]}")
+    return seconds * 1000, result
 
 
 def main() -> int:

@@ -175,8 +175,9 @@ class Learner:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             return request(self.port, method, path, body, headers, self.conn)
 
-    def run(self, code: str) -> tuple[int, float, dict]:
-        """Press Run: post, poll as run-client.js does; (status, seconds, body)."""
+    def run(self, code: str, **fields) -> tuple[int, float, dict]:
+        """Press Run (or Check, with ``exercise=``): post, poll as run-client.js does;
+        (status, seconds, body)."""
         headers = {
             "Content-Type": "application/json",
             "X-CSRFToken": self.token,
@@ -184,7 +185,8 @@ class Learner:
             "Referer": f"http://127.0.0.1:{self.port}/",
         }
         start = time.perf_counter()
-        status, _, data = self.call("POST", "/run/", json.dumps({"code": code}), headers)
+        body = json.dumps({"code": code, **fields})
+        status, _, data = self.call("POST", "/run/", body, headers)
         body = json.loads(data)
         delay = body.get("poll_after", 0.25)
         while status == 202:
