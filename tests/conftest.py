@@ -31,6 +31,14 @@ def _runs_counted():
 
 
 @pytest.fixture
+def url(settings) -> str:
+    """The code runner's endpoint, ``/run/`` (tutorials.runner.testing.run_url)."""
+    from tutorials.runner.testing import run_url
+
+    return run_url(settings)
+
+
+@pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     """An empty content/ folder to write lesson files into."""
     directory = tmp_path / "content"

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.factories import make_tutorial
 from tutorials.exercises.models import Exercise
-from tutorials.runner.testing import finish, isolate, run_url
+from tutorials.runner.testing import finish, isolate
 
 # Queued runs finish in the runner's threads, which count attempts in the database:
 # committed rows, visible across connections.
@@ -78,11 +78,6 @@ TWICE = SOLUTION.replace("    if created:\n    ", "")
 def _isolated(settings, tmp_path_factory):
     isolate(settings, tmp_path_factory.getbasetemp())
     settings.RUNNER_POOL_SIZE = 0
-
-
-@pytest.fixture
-def url(settings):
-    return run_url(settings)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from django.test import Client
 
 from tests.factories import make_tutorial
 from tutorials.runner import pool
-from tutorials.runner.testing import UidRecorder, finish, isolate, live_processes, run_url
+from tutorials.runner.testing import UidRecorder, finish, isolate, live_processes
 
 PROJECT_DIR = Path(django_settings.BASE_DIR).resolve()
 SITE_PACKAGES = Path(django_settings.BASE_DIR) / ".venv/lib/python3.11/site-packages"
@@ -33,11 +33,6 @@ def _isolated(settings, tmp_path_factory):
     settings.RUNNER_POOL_SIZE = 0
     settings.RUNNER_CPU_SECONDS = 1
     settings.RUNNER_WALL_TIMEOUT = 2
-
-
-@pytest.fixture
-def url(settings):
-    return run_url(settings)
 
 
 @pytest.fixture

@@ -35,11 +35,6 @@ def _isolated(settings, tmp_path_factory):
     settings.RUNNER_POOL_SIZE = 0
 
 
-@pytest.fixture
-def url(settings):
-    return run_url(settings)
-
-
 def post(client, url, code, **extra):
     """Post a run and follow its polls to the result."""
     response = client.post(url, {"code": code}, content_type="application/json", **extra)

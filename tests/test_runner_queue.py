@@ -18,7 +18,7 @@ from django.test import Client, RequestFactory
 
 from tutorials.clients import client_key
 from tutorials.runner import jobs, limits, pool, queues, throttle
-from tutorials.runner.testing import finish, isolate, run_url
+from tutorials.runner.testing import finish, isolate
 from tutorials.runner.uids import lock_dir
 
 
@@ -26,11 +26,6 @@ from tutorials.runner.uids import lock_dir
 def _isolated(settings, tmp_path_factory):
     isolate(settings, tmp_path_factory.getbasetemp())
     settings.RUNNER_POOL_SIZE = 0
-
-
-@pytest.fixture
-def url(settings):
-    return run_url(settings)
 
 
 def submit(url, code, address="127.0.0.1", client=None):
