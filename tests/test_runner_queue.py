@@ -281,6 +281,28 @@ def test_the_answer_is_published_before_the_counting_which_cannot_lose_it(monkey
     assert throttle.admit("client-a").place == 0  # the tickets were given back too
 
 
+def test_a_run_is_counted_after_its_run_slot_is_free(url, settings, monkeypatch):
+    # Counting is a database write: the next run must not wait for it.
+    settings.RUNNER_MAX_CONCURRENCY = 1
+    slot_free_while_counting = []
+
+    def record_run(result):
+        # The sandbox's clean-up keeps the slot for a few ms more; the count must not.
+        deadline, fd = time.monotonic() + 5, None
+        while fd is None and time.monotonic() < deadline:
+            fd = pool.slots._try(1)
+            time.sleep(0.01)
+        slot_free_while_counting.append(fd is not None)
+        if fd is not None:
+            os.close(fd)
+
+    monkeypatch.setattr(jobs.metrics, "record_run", record_run)
+    response = submit(url, "print('counted')")
+    assert finish(Client(), response).status_code == 200
+    assert queues.wait_idle(30)
+    assert slot_free_while_counting == [True]
+
+
 def test_sandboxes_run_at_the_lowest_cpu_priority(url, settings):
     del settings.RUNNER_NICE  # the production default
     data = finish(Client(), submit(url, "import os\nprint(os.nice(0))")).json()

@@ -61,15 +61,21 @@ class Outcome:
         return asdict(self)
 
 
-def execute(job: Job, publish: Callable[[Outcome], None] | None = None) -> Outcome:
+def execute(
+    job: Job,
+    publish: Callable[[Outcome], None] | None = None,
+    later: list[Callable[[], None]] | None = None,
+) -> Outcome:
     """
     Run the job's payload in a sandbox (the caller holds a run slot, see
     ``pool.slots.hold()``) and give back its client's tickets, whatever happens.
     A job that waited longer than ``RUNNER_QUEUE_TIMEOUT`` is not run.
 
     ``publish``, if given, gets the outcome as soon as it is known; the
-    bookkeeping (metrics, an exercise's counters, the tickets) comes after it, so
-    the learner does not wait for a database write.
+    bookkeeping (metrics, an exercise's counters) comes after it, so the learner
+    does not wait for a database write. With ``later``, that bookkeeping is
+    appended to it instead, for the caller to do once it has let go of its run
+    slot: a database write should not keep the next run waiting.
     """
     result = None
     try:
@@ -86,7 +92,10 @@ def execute(job: Job, publish: Callable[[Outcome], None] | None = None) -> Outco
         if publish is not None:
             publish(outcome)
         if result is not None:
-            _count(job, result)
+            if later is None:
+                _count(job, result)
+            else:
+                later.append(lambda: _count(job, result))
         return outcome
     finally:
         throttle.finished(job.client, job.admission)
@@ -126,5 +135,9 @@ def run_payload(payload: dict):
 def run_job(data: dict) -> dict:
     """The function runner workers call (``manage.py runner_worker``): one slot, one job."""
     job = Job.from_dict(data)
+    later = []
     with pool.slots.hold():
-        return execute(job).to_dict()
+        outcome = execute(job, later=later)
+    for bookkeeping in later:
+        bookkeeping()
+    return outcome.to_dict()

@@ -106,10 +106,16 @@ class EmbeddedQueue:
             if self.closed or index >= limits.get("MAX_CONCURRENCY"):
                 return  # fewer slots now (a changed setting)
             # Blocked in flock until slot ``index`` is free, then the fairest job.
-            with pool.slots.hold(wanted=self.waiting, index=index) as held:
-                job = self._next() if held else None
+            later: list = []
+            job = None
+            try:
+                with pool.slots.hold(wanted=self.waiting, index=index) as held:
+                    job = self._next() if held else None
+                    if job is not None:
+                        self._run(job, later)
+            finally:
                 if job is not None:
-                    self._run(job)
+                    self._count(later)
 
     def waiting_unlocked(self) -> bool:
         return any(self.levels)
@@ -122,7 +128,7 @@ class EmbeddedQueue:
                     return level.popleft()
         return None
 
-    def _run(self, job: jobs.Job) -> None:
+    def _run(self, job: jobs.Job, later: list) -> None:
         deadline = time.time() + self._run_time()
         cache.set(_key(job.id), {"state": "running", "deadline": deadline}, self._ttl())
         published = False
@@ -140,11 +146,17 @@ class EmbeddedQueue:
             cache.set(_key(job.id), {"outcome": outcome.to_dict()}, limits.get("RESULT_TTL"))
 
         try:
-            jobs.execute(job, publish)
+            jobs.execute(job, publish, later)
         except Exception:
             logger.exception("Code runner: a queued run failed")
             if not published:
                 publish(jobs.Outcome(503, {"error": jobs.LOST}))
+
+    def _count(self, later: list) -> None:
+        """The run's bookkeeping, out of its slot; then the job is no longer active."""
+        try:
+            for bookkeeping in later:
+                bookkeeping()
         finally:
             with self.condition:
                 self.active -= 1
