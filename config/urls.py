@@ -10,6 +10,9 @@ from django.views.generic import RedirectView
 from tutorials import livereload, metrics, views
 from tutorials.sitemaps import SITEMAPS, robots_txt
 
+# 503 with Retry-After while the database is unreachable, else Django's 500.
+handler500 = "tutorials.errorpages.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
